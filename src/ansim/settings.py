@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     exposure_radius_m: float = 100.0
     exposure_retention_days: int = 14
 
+    # Store
+    ingest_pause_before_commit_s: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="Tests only: sleep this long inside the ingest transaction before COMMIT "
+        "(lets a test kill -9 an ingest while its transaction is open).",
+    )
+
     # API
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     rate_limit_per_ip: str = "600/minute"

@@ -1,0 +1,1 @@
+"""The store: SQLAlchemy Core schema, Alembic migrations, transactional idempotent ingestion, queries."""

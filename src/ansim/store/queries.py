@@ -1,0 +1,199 @@
+"""Read the store into the shared records and DataFrame contracts (see ``ansim.records``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from ansim.records import CASE_COLUMNS, CROWD_COLUMNS, ExposureEvent, Place
+from ansim.store import schema
+from ansim.timeutil import SEOUL
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    """Rows per table, data tables first then ``ingestion_batches``."""
+    tables = [*schema.DATA_TABLES, schema.ingestion_batches]
+    with engine.connect() as conn:
+        return {
+            t.name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
+            for t in tables
+        }
+
+
+def case_counts(
+    engine: Engine,
+    *,
+    region_codes: Iterable[str] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    source: str | None = None,
+) -> pd.DataFrame:
+    """Daily cases as ``CASE_COLUMNS``, dates in ``[start, end]`` (both inclusive), ordered by date."""
+    t = schema.case_counts
+    query = sa.select(t.c.region_code, t.c.date, t.c.new_cases, t.c.source)
+    if region_codes is not None:
+        query = query.where(t.c.region_code.in_(list(region_codes)))
+    if start is not None:
+        query = query.where(t.c.date >= start)
+    if end is not None:
+        query = query.where(t.c.date <= end)
+    if source is not None:
+        query = query.where(t.c.source == source)
+    query = query.order_by(t.c.date, t.c.region_code, t.c.source)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    frame = pd.DataFrame(rows, columns=list(CASE_COLUMNS))
+    frame["new_cases"] = frame["new_cases"].astype("int64")
+    return frame
+
+
+def exposure_events(
+    engine: Engine,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    source: str | None = None,
+) -> list[ExposureEvent]:
+    """Events whose window ``[start, end)`` overlaps ``[since, until)``, times in Seoul, by start."""
+    t = schema.exposure_events
+    query = sa.select(t)
+    if since is not None:
+        query = query.where(t.c.end_utc > since)
+    if until is not None:
+        query = query.where(t.c.start_utc < until)
+    if source is not None:
+        query = query.where(t.c.source == source)
+    query = query.order_by(t.c.start_utc, t.c.id)
+    with engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+    return [
+        ExposureEvent(
+            source=r["source"],
+            source_record_id=r["source_record_id"],
+            lat=r["lat"],
+            lon=r["lon"],
+            start=r["start_utc"].astimezone(SEOUL),
+            end=r["end_utc"].astimezone(SEOUL),
+            radius_m=r["radius_m"],
+            place_name=r["place_name"],
+            address=r["address"],
+            region_code=r["region_code"],
+            precision=r["precision"],
+            place_type=r["place_type"],
+            cases=r["cases"],
+        )
+        for r in rows
+    ]
+
+
+def crowd_observations(
+    engine: Engine,
+    *,
+    source: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    areas: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Crowd observations as ``CROWD_COLUMNS`` with ``period_start`` in ``[start, end)`` (Seoul time)."""
+    t = schema.crowd_observations
+    query = sa.select(t.c.area, t.c.period_start, t.c.period_s, t.c.count, t.c.source)
+    if source is not None:
+        query = query.where(t.c.source == source)
+    if start is not None:
+        query = query.where(t.c.period_start >= start)
+    if end is not None:
+        query = query.where(t.c.period_start < end)
+    if areas is not None:
+        query = query.where(t.c.area.in_(list(areas)))
+    query = query.order_by(t.c.period_start, t.c.area, t.c.source)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    frame = pd.DataFrame(rows, columns=list(CROWD_COLUMNS))
+    frame["period_start"] = pd.to_datetime(frame["period_start"], utc=True).dt.tz_convert(SEOUL)
+    frame["period_s"] = frame["period_s"].astype("int64")
+    frame["count"] = frame["count"].astype(float)
+    return frame
+
+
+def places(engine: Engine, *, kind: str | None = None) -> list[Place]:
+    """Gazetteer places (optionally of one ``kind``), ordered by kind and Korean name."""
+    t = schema.places
+    query = sa.select(t)
+    if kind is not None:
+        query = query.where(t.c.kind == kind)
+    query = query.order_by(t.c.kind, t.c.name_ko, t.c.source_id)
+    with engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+    return [
+        Place(
+            kind=r["kind"],
+            source_id=r["source_id"],
+            name_ko=r["name_ko"],
+            lat=r["lat"],
+            lon=r["lon"],
+            name_en=r["name_en"],
+            region_code=r["region_code"],
+            aliases=tuple(json.loads(r["aliases"] or "[]")),
+        )
+        for r in rows
+    ]
+
+
+def regions(
+    engine: Engine, *, level: str | None = None, with_geometry: bool = False
+) -> pd.DataFrame:
+    """Regions: ``code``, ``name_ko``, ``name_en``, ``level``, ``parent``, ``population`` (+ ``geometry``
+    as GeoJSON text when asked)."""
+    t = schema.regions
+    columns: list[Any] = [t.c.code, t.c.name_ko, t.c.name_en, t.c.level, t.c.parent, t.c.population]
+    if with_geometry:
+        columns.append(t.c.geometry)
+    query = sa.select(*columns)
+    if level is not None:
+        query = query.where(t.c.level == level)
+    with engine.connect() as conn:
+        rows = conn.execute(query.order_by(t.c.code)).all()
+    return pd.DataFrame(rows, columns=[c.name for c in columns])
+
+
+def weather_daily(
+    engine: Engine,
+    *,
+    region_codes: Iterable[str] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> pd.DataFrame:
+    """Daily weather rows (see ``schema.weather_daily``), dates in ``[start, end]``."""
+    t = schema.weather_daily
+    query = sa.select(*[c for c in t.columns if c.name not in ("id", "batch_id")])
+    if region_codes is not None:
+        query = query.where(t.c.region_code.in_(list(region_codes)))
+    if start is not None:
+        query = query.where(t.c.date >= start)
+    if end is not None:
+        query = query.where(t.c.date <= end)
+    with engine.connect() as conn:
+        result = conn.execute(query.order_by(t.c.date, t.c.region_code))
+        return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def policies(engine: Engine) -> pd.DataFrame:
+    """The policy timeline, by start date."""
+    t = schema.policies
+    query = sa.select(*[c for c in t.columns if c.name not in ("id", "batch_id")])
+    with engine.connect() as conn:
+        result = conn.execute(query.order_by(t.c.start_date, t.c.policy_id))
+        return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def ingestion_batches(engine: Engine) -> list[dict[str, Any]]:
+    """Every committed batch, oldest first."""
+    t = schema.ingestion_batches
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(sa.select(t).order_by(t.c.id)).mappings()]
