@@ -23,11 +23,13 @@ DATA = Path(__file__).resolve().parents[2] / "data"
 BUNDLED_COUNTS = {
     "regions": 17 + 25 + 424,
     "case_counts": 12_800 + 2_771 + 6_647,
-    "exposure_events": 7_330 + 65,
+    # patient routes + clusters + visits parsed from the Seoul disaster messages
+    "exposure_events": 7_330 + 65 + 500,
     "crowd_observations": 27_600 + 19_250,
     "places": 909,
     "weather_daily": 26_271,
     "policies": 61,
+    "alert_messages": 6_473 + 4_338,
     "ingestion_batches": len(BUNDLED),
 }
 

@@ -27,6 +27,8 @@ BUNDLED: tuple[tuple[str, str], ...] = (
     ("stations", "stations/seoul_station_master.csv"),
     ("ds4c-weather", "ds4c/Weather.csv.gz"),
     ("ds4c-policy", "ds4c/Policy.csv.gz"),
+    ("alerts", "alerts/mois_seoul_gu_disaster_messages_20200126_20210131.csv.gz"),
+    ("alerts", "alerts/SOSmsg_split_nationwide_early2020.csv.gz"),
 )
 """(format, path under ``data/``) of every bundled file the store loads."""
 

@@ -15,6 +15,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "population": ("Seoul resident population per gu or dong", "regions"),
     "ds4c-weather": ("DS4C Weather: daily weather per province", "weather_daily"),
     "ds4c-policy": ("DS4C Policy: policy timeline", "policies"),
+    "alerts": (
+        "disaster messages (재난문자) dump: MOIS per-gu or data.go.kr nationwide",
+        "alert_messages",
+    ),
     "canonical-cases": ("canonical daily cases (CSV/JSON, docs/formats.md)", "case_counts"),
     "canonical-exposures": ("canonical exposure events (CSV/JSON)", "exposure_events"),
     "canonical-crowd": ("canonical crowd observations (CSV/JSON)", "crowd_observations"),

@@ -52,6 +52,33 @@ _population = _no_progress(ingest_mod.ingest_population, "frame")
 _weather = _no_progress(ingest_mod.ingest_weather, "frame")
 _policies = _no_progress(ingest_mod.ingest_policies, "frame")
 
+
+@dataclass(frozen=True, slots=True)
+class ParsedDump:
+    """Disaster messages read and parsed: one row per message, and the exposure events made."""
+
+    messages: list[dict[str, Any]]
+    events: list[Any]
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+
+def _read_alerts(path: Path) -> ParsedDump:
+    # Imported here: the parser loads the gazetteer, which other formats don't need.
+    from ansim.alerts.sources import read_messages
+    from ansim.alerts.stats import message_rows
+
+    events, rows = message_rows(read_messages(path), source="alerts")
+    return ParsedDump(rows, events)
+
+
+def _alerts(engine: Engine, records: ParsedDump, **kw: Any) -> IngestResult:
+    return ingest_mod.ingest_alert_messages(
+        engine, messages=records.messages, events=records.events, **kw
+    )
+
+
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
@@ -140,6 +167,13 @@ FORMATS: dict[str, Format] = {
             "policies",
             ds4c.read_policy,
             _policies,
+        ),
+        Format(
+            "alerts",
+            "disaster messages (재난문자) dump: MOIS per-gu or data.go.kr nationwide",
+            "alert_messages",
+            _read_alerts,
+            _alerts,
         ),
         Format(
             "canonical-cases",

@@ -256,6 +256,24 @@ def ingest_crowd(
     )
 
 
+def _exposure_row(e: ExposureEvent) -> dict[str, Any]:
+    return {
+        "source": e.source,
+        "source_record_id": e.source_record_id,
+        "lat": e.lat,
+        "lon": e.lon,
+        "radius_m": e.radius_m,
+        "start_utc": e.start,
+        "end_utc": e.end,
+        "place_name": e.place_name,
+        "address": e.address,
+        "region_code": e.region_code,
+        "precision": e.precision,
+        "place_type": e.place_type,
+        "cases": e.cases,
+    }
+
+
 def ingest_exposures(
     engine: Engine,
     *,
@@ -271,24 +289,7 @@ def ingest_exposures(
     Reusable by any feed (disaster messages, partner APIs): pass validated events and a checksum
     of the input (a file's SHA-256, or of a canonical serialisation for a feed).
     """
-    rows = [
-        {
-            "source": e.source,
-            "source_record_id": e.source_record_id,
-            "lat": e.lat,
-            "lon": e.lon,
-            "radius_m": e.radius_m,
-            "start_utc": e.start,
-            "end_utc": e.end,
-            "place_name": e.place_name,
-            "address": e.address,
-            "region_code": e.region_code,
-            "precision": e.precision,
-            "place_type": e.place_type,
-            "cases": e.cases,
-        }
-        for e in events
-    ]
+    rows = [_exposure_row(e) for e in events]
     return _write_batch(
         engine,
         table=schema.exposure_events,
@@ -524,3 +525,50 @@ def ingest(
         return ingest_regions(engine, regions=items, **common)
     msg = "records must all be ExposureEvent, Place or RegionRecord"
     raise TypeError(msg)
+
+
+def ingest_alert_messages(
+    engine: Engine,
+    *,
+    source: str,
+    messages: Sequence[dict[str, Any]],
+    events: Sequence[ExposureEvent],
+    checksum: str,
+    file_name: str,
+    on_progress: Progress | None = None,
+) -> IngestResult:
+    """Disaster messages and the exposure events parsed from them, in one transaction.
+
+    ``messages`` are the rows of :func:`ansim.alerts.stats.message_rows` (one per message, with
+    its kind, status and reason); ``events`` carry ids ``<message id>#<visit>``, so a replay
+    upserts the same rows.
+    """
+    exposure_rows = [_exposure_row(e) for e in events]
+
+    def write(conn: Connection, batch_id: int) -> int:
+        before = _count(conn, schema.alert_messages)
+        if exposure_rows:
+            stmt = _upsert(conn, schema.exposure_events, keys=("source", "source_record_id"))
+            conn.execute(stmt, [{**row, "batch_id": batch_id} for row in exposure_rows])
+        stmt = _upsert(conn, schema.alert_messages, keys=("id",))
+        total = len(messages)
+        for offset in range(0, total, CHUNK_ROWS):
+            chunk = [
+                {**row, "source": source, "batch_id": batch_id}
+                for row in messages[offset : offset + CHUNK_ROWS]
+            ]
+            conn.execute(stmt, chunk)
+            if on_progress is not None:
+                on_progress(min(offset + CHUNK_ROWS, total), total)
+        return _count(conn, schema.alert_messages) - before
+
+    return _write_batch(
+        engine,
+        table=schema.alert_messages,
+        keys=("id",),
+        rows=messages,
+        source=source,
+        checksum=checksum,
+        file_name=file_name,
+        write=write,
+    )

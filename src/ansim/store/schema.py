@@ -180,6 +180,25 @@ policies = sa.Table(
     sa.UniqueConstraint("source", "policy_id", name="uq_policies_natural"),
 )
 
+alert_messages = sa.Table(
+    "alert_messages",
+    metadata,
+    # Every disaster message loaded is kept, parsed or not, with what became of it: nothing is
+    # dropped silently. ``id`` is the dump's own record id (``mois:<row>``, ``sos:<index>``, ``api:<sha>``).
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("sent_at", UTCDateTime, nullable=False),
+    sa.Column("issuer", sa.String(64), nullable=False, server_default=""),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # events | no_event | not_exposure
+    sa.Column("reason", sa.String(255), nullable=False, server_default=""),
+    sa.Column("visits", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("events", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("ingestion_batches.id"), nullable=False),
+    sa.Index("ix_alert_messages_sent_at", "sent_at"),
+)
+
 DATA_TABLES = (
     regions,
     case_counts,
@@ -188,5 +207,66 @@ DATA_TABLES = (
     places,
     weather_daily,
     policies,
+    alert_messages,
 )
 """Tables holding ingested data (what ``table_counts`` reports, with ``ingestion_batches``)."""
+
+# --- API platform (issue 4): keys, idempotent writes, push-alert subscriptions ------------------------
+# Not data tables: ``table_counts`` leaves them out. A person's area is stored only because they
+# subscribed, encrypted (Fernet), and deleted with everything else of the subscription.
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),  # public part of the key, shown in lists
+    sa.Column("scope", sa.String(16), nullable=False),  # read | ingest | admin
+    sa.Column("label", sa.String(128), nullable=False, server_default=""),
+    sa.Column("salt", sa.String(64), nullable=False),  # hex, per key
+    sa.Column("secret_hash", sa.String(128), nullable=False),  # hex scrypt(secret, salt)
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+idempotency_records = sa.Table(
+    "idempotency_records",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key_id", sa.String(32), nullable=False),
+    sa.Column("idempotency_key", sa.String(255), nullable=False),
+    sa.Column("endpoint", sa.String(64), nullable=False),
+    sa.Column("request_sha256", sa.String(64), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=False),
+    sa.Column("response_body", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("key_id", "idempotency_key", name="uq_idempotency_records_key"),
+)
+
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("token_sha256", sa.String(64), nullable=False),
+    sa.Column("threshold", sa.String(16), nullable=False),
+    sa.Column("area_encrypted", sa.Text, nullable=False),  # Fernet token of {geometry, cells}
+    sa.Column("webhook_encrypted", sa.Text, nullable=True),  # Fernet token of {url, secret}
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+subscription_events = sa.Table(
+    "subscription_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "subscription_id",
+        sa.String(32),
+        sa.ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("batch_id", sa.Integer, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),  # JSON of the alert (no coordinates of the area)
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("webhook_status", sa.String(16), nullable=False, server_default="none"),
+    sa.Column("webhook_attempts", sa.Integer, nullable=False, server_default="0"),
+    # One alert per subscription and batch, whichever worker notices it first.
+    sa.UniqueConstraint("subscription_id", "batch_id", name="uq_subscription_events_batch"),
+)
