@@ -1,0 +1,813 @@
+"""The risk engine: every layer composed into µCoV per H3 cell and time, with explanations.
+
+For a cell ``c`` (in gu ``g``) at time ``t`` and an activity with risk ``a`` (microCOVID activity risk,
+``ansim.risk.visit``; the reference visit is one hour indoors, normal distance and voice, no masks):
+
+- community  = person_risk[g, day] × co-present people(c, t) × a            (prevalence × crowd)
+- exposure   = infectious presence(c, t) × footprint share(c) × 1e6 × a   (a case was here: hasCovid)
+- mobility   = carried presence(c, t) × footprint share(c) × 1e6 × a      (people from a site came here)
+
+and the total is their sum, turned into microCOVID's product form above 100,000 µCoV
+(``1e6 · (1 − e^(−sum/1e6))``). Bounds are microCOVID's ÷3 / ×3, widened by 25 % per day ahead for
+future times (persistence). See docs/risk.md, "Spatial layers and engine".
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ansim.errors import InputError, OutOfCoverageError
+from ansim.geo.cells import CellTable, cell_to_hex, seoul_cells
+from ansim.records import ExposureEvent
+from ansim.risk import crowd as crowd_mod
+from ansim.risk import flows as flows_mod
+from ansim.risk.exposure import (
+    ExposureField,
+    KernelParams,
+    date_cluster_events,
+    epoch_s,
+    time_factor,
+)
+from ansim.risk.levels import BANDS, band_index, band_of, distancing_level
+from ansim.risk.prevalence import person_risk_ucov
+from ansim.risk.rt import estimate_rt
+from ansim.risk.visit import (
+    ERROR_FACTOR,
+    MAX_POINTS,
+    ONE_MILLION,
+    REFERENCE_ACTIVITY,
+    Activity,
+    activity_risk,
+    variant_on,
+)
+from ansim.timeutil import as_seoul, isoformat_seoul
+
+KOREA_POSITIVITY_PCT = 2.0
+"""Test positivity fed to microCOVID's under-reporting factor: Korea's national PCR positivity stayed
+around 1-3 % through 2020-21 (KDCA). Set ``positivity_pct`` for other periods (omicron: ~30-40 %)."""
+FORECAST_DAYS = 7
+"""How far ahead the engine answers."""
+WIDENING_PER_DAY = 0.25
+"""Extra uncertainty per day ahead when the prevalence persists (no forecast)."""
+COMPONENTS = ("community", "exposure_site", "mobility")
+
+
+@dataclass(frozen=True)
+class RegionSeries:
+    """Per gu and day: cases, incidence, person risk (µCoV), Rt. Arrays are (days, gu)."""
+
+    gu_codes: tuple[str, ...]
+    names_ko: tuple[str, ...]
+    names_en: tuple[str, ...]
+    population: np.ndarray
+    day0: date
+    new_cases: np.ndarray
+    cases_past_week: np.ndarray
+    incidence_per_100k: np.ndarray
+    person_risk: np.ndarray
+    person_risk_lower: np.ndarray
+    person_risk_upper: np.ndarray
+    rt_mean: np.ndarray
+    rt_q025: np.ndarray
+    rt_q975: np.ndarray
+
+    @property
+    def last_day(self) -> date:
+        """The last day with case data."""
+        return self.day0 + timedelta(days=int(self.new_cases.shape[0]) - 1)
+
+    def day_index(self, day: date) -> tuple[int, int]:
+        """(row to use, days ahead of the data); raises outside the covered period."""
+        i = (day - self.day0).days
+        if i < 0:
+            raise OutOfCoverageError(
+                f"case data start on {self.day0.isoformat()}, {day.isoformat()} is earlier",
+                field="at",
+            )
+        last = self.new_cases.shape[0] - 1
+        if i <= last:
+            return i, 0
+        ahead = i - last
+        if ahead > FORECAST_DAYS:
+            raise OutOfCoverageError(
+                f"case data end on {self.last_day.isoformat()}; Ansim answers up to "
+                f"{FORECAST_DAYS} days later, not {day.isoformat()}",
+                field="at",
+            )
+        return last, ahead
+
+
+def region_series(
+    cases: pd.DataFrame,
+    gu_codes: tuple[str, ...],
+    *,
+    positivity_pct: float | None = KOREA_POSITIVITY_PCT,
+    ascertainment: float | None = None,
+) -> RegionSeries:
+    """Daily per-gu prevalence arrays from ``CASE_COLUMNS`` rows (Seoul gu codes; others ignored).
+
+    When several sources report a gu, the one with the most rows wins (the Seoul per-gu table).
+    """
+    from ansim.geo.regions import region
+
+    frame = cases[cases["region_code"].isin(gu_codes)]
+    if frame.empty:
+        raise InputError("no daily cases for any Seoul gu", field="cases")
+    best = frame.groupby("source").size().idxmax()
+    frame = frame[frame["source"] == best]
+    days = pd.to_datetime(frame["date"]).dt.date
+    day0, day1 = min(days), max(days)
+    n = (day1 - day0).days + 1
+    counts = np.zeros((n, len(gu_codes)))
+    pos = {c: i for i, c in enumerate(gu_codes)}
+    np.add.at(
+        counts,
+        (np.array([(d - day0).days for d in days]), frame["region_code"].map(pos).to_numpy()),
+        frame["new_cases"].to_numpy(float),
+    )
+    regions = [region(c) for c in gu_codes]
+    pop = np.array([float(r.population or 0) for r in regions])
+    if np.any(pop <= 0):
+        raise InputError("a Seoul gu has no population", field="population")
+    c = np.cumsum(counts, axis=0)
+    week = c.copy()
+    week[7:] -= c[:-7]
+    before = np.zeros_like(week)
+    before[7:] = week[:-7]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = np.where((week > before) & (before > 0), (week / before - 1) * 100, 0.0)
+    pr = np.empty_like(week)
+    lo = np.empty_like(week)
+    hi = np.empty_like(week)
+    for i in range(n):
+        on = day0 + timedelta(days=i)
+        for j in range(len(gu_codes)):
+            r = person_risk_ucov(
+                population=pop[j],
+                cases_past_week=float(week[i, j]),
+                positivity_pct=positivity_pct,
+                cases_increase_pct=float(growth[i, j]),
+                on=max(on, date(2020, 2, 3)),
+                ascertainment=ascertainment,
+            )
+            pr[i, j], lo[i, j], hi[i, j] = r.ucov, r.lower, r.upper
+    rt_m = np.full_like(week, np.nan)
+    rt_l = np.full_like(week, np.nan)
+    rt_h = np.full_like(week, np.nan)
+    if n >= 8:
+        for j in range(len(gu_codes)):
+            est = estimate_rt(counts[:, j])
+            rt_m[est.end_index, j] = est.mean
+            rt_l[est.end_index, j] = est.q025
+            rt_h[est.end_index, j] = est.q975
+    return RegionSeries(
+        gu_codes,
+        tuple(r.name_ko for r in regions),
+        tuple(r.name_en for r in regions),
+        pop,
+        day0,
+        counts,
+        week,
+        week / pop * 1e5,
+        pr,
+        lo,
+        hi,
+        rt_m,
+        rt_l,
+        rt_h,
+    )
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A point answer; :meth:`to_dict` gives the public JSON shape."""
+
+    cell: str
+    at: datetime
+    ucov: float
+    lower: float
+    upper: float
+    components: dict[str, float]
+    level: str
+    level_ko: str
+    drivers: list[dict[str, Any]]
+    region: dict[str, Any]
+    advice: list[dict[str, Any]]
+    basis: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def probability(self) -> float:
+        """Chance of infection (µCoV / 1e6)."""
+        return self.ucov / ONE_MILLION
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{cell, at, ucov, probability, level, level_ko, drivers[], region{…}, advice[]}``."""
+        return {
+            "cell": self.cell,
+            "at": isoformat_seoul(self.at),
+            "ucov": {"value": self.ucov, "lower": self.lower, "upper": self.upper, "unit": "µCoV"},
+            "probability": {
+                "value": self.ucov / ONE_MILLION,
+                "lower": self.lower / ONE_MILLION,
+                "upper": self.upper / ONE_MILLION,
+                "unit": "probability",
+            },
+            "level": self.level,
+            "level_ko": self.level_ko,
+            "drivers": self.drivers,
+            "region": self.region,
+            "advice": self.advice,
+            "basis": self.basis,
+        }
+
+
+@dataclass
+class _Layers:
+    """Per-cell arrays of one evaluation (µCoV per component and the crowd behind them)."""
+
+    community: np.ndarray
+    exposure_site: np.ndarray
+    mobility: np.ndarray
+    people: np.ndarray
+    copresent: np.ndarray
+
+
+class RiskEngine:
+    """All risk layers over the Seoul cells. Build with :meth:`from_records` or :meth:`from_store`."""
+
+    def __init__(
+        self,
+        *,
+        table: CellTable,
+        regions: RegionSeries,
+        crowd: crowd_mod.CrowdModel,
+        weights: crowd_mod.CellWeights,
+        gravity: flows_mod.GravityModel,
+        exposures: ExposureField,
+        budget_ucov: float = 10_000.0,
+        footprint_m2: float = crowd_mod.REFERENCE_FOOTPRINT_M2,
+        notes: tuple[str, ...] = (),
+    ) -> None:
+        self.table = table
+        self.regions = regions
+        self.crowd = crowd
+        self.weights = weights
+        self.gravity = gravity
+        self.exposures = exposures
+        self.budget_ucov = budget_ucov
+        self.footprint_m2 = footprint_m2
+        self.notes = notes
+        self._share = crowd_mod.copresent_fraction(table.area_m2, footprint_m2)
+        self._row_index: tuple[np.ndarray, np.ndarray] | None = None
+        self._flow_memo: tuple[float, np.ndarray] | None = None
+
+    # --- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def from_records(
+        cls,
+        *,
+        cases: pd.DataFrame,
+        exposures: Iterable[ExposureEvent],
+        crowd: pd.DataFrame,
+        resolution: int | None = None,
+        data_dir: Path | None = None,
+        cache_dir: Path | None = None,
+        kernel: KernelParams | None = None,
+        positivity_pct: float | None = KOREA_POSITIVITY_PCT,
+        ascertainment: float | None = None,
+        budget_ucov: float | None = None,
+    ) -> RiskEngine:
+        """Build from DataFrames and records (``CASE_COLUMNS``, ``ExposureEvent``s, ``CROWD_COLUMNS``).
+
+        Cluster events of DS4C ``Case`` get their dated windows (``exposure.CLUSTER_WINDOWS``); the
+        undated ones are left out and named in :attr:`notes`.
+        """
+        from ansim.settings import get_settings
+
+        settings = get_settings()
+        d = data_dir or settings.data_dir
+        cache = cache_dir if cache_dir is not None else settings.var_dir
+        table = seoul_cells(resolution, data_dir=d, cache_dir=cache)
+        events, undated = date_cluster_events(list(exposures))
+        params = kernel or KernelParams(
+            base_radius_m=settings.exposure_radius_m,
+            retention_days=float(settings.exposure_retention_days),
+        )
+        regions = region_series(
+            cases,
+            table.gu_codes,
+            positivity_pct=positivity_pct,
+            ascertainment=ascertainment
+            if ascertainment is not None
+            else settings.ascertainment_factor,
+        )
+        crowd_model = crowd_mod.CrowdModel.build(crowd, table.gu_codes)
+        weights = crowd_mod.static_weights(
+            table, places=crowd_mod.venue_points(events), data_dir=d, cache_dir=cache
+        )
+        gravity = _cached_gravity(d, table.gu_codes, cache)
+        field_ = ExposureField.build(events, table, params)
+        notes = []
+        if undated:
+            notes.append(f"{len(undated)} cluster site(s) without known dates left out")
+        if field_.skipped:
+            notes.append(f"{len(field_.skipped)} exposure event(s) outside Seoul or too vague")
+        return cls(
+            table=table,
+            regions=regions,
+            crowd=crowd_model,
+            weights=weights,
+            gravity=gravity,
+            exposures=field_,
+            budget_ucov=budget_ucov or settings.yearly_budget_ucov,
+            notes=tuple(notes),
+        )
+
+    @classmethod
+    def from_store(cls, engine: Any, **kwargs: Any) -> RiskEngine:
+        """Build from the store's queries (cases, exposure events, crowd observations)."""
+        from ansim.store import queries
+
+        table_codes = seoul_cells(
+            kwargs.get("resolution"), data_dir=kwargs.get("data_dir")
+        ).gu_codes
+        cases = queries.case_counts(engine, region_codes=table_codes)
+        crowd = queries.crowd_observations(engine, areas=table_codes)
+        events = queries.exposure_events(engine)
+        return cls.from_records(cases=cases, exposures=events, crowd=crowd, **kwargs)
+
+    # --- updates ------------------------------------------------------------------------------
+
+    def add_exposures(self, events: Iterable[ExposureEvent]) -> None:
+        """Add new exposure events (incremental: only their neighbourhoods are computed)."""
+        dated, _ = date_cluster_events(list(events))
+        self.exposures = self.exposures.with_events(dated, self.table)
+        self._row_index = None
+        self._flow_memo = None
+
+    def expire(self, now: datetime) -> int:
+        """Delete sites past retention (14 days after the last contact); returns how many."""
+        before = self.exposures.size
+        self.exposures = self.exposures.expire(now)
+        if self.exposures.size != before:
+            self._row_index = None
+            self._flow_memo = None
+        return before - self.exposures.size
+
+    # --- evaluation ---------------------------------------------------------------------------
+
+    def _reference_risk(self, day: date) -> float:
+        return activity_risk(REFERENCE_ACTIVITY, variant=variant_on(day))
+
+    def _crowd_rows(
+        self, at: datetime, rows: np.ndarray | None
+    ) -> tuple[np.ndarray, crowd_mod.GuCrowd]:
+        gu = self.crowd.gu_at(at)
+        hour, weekend = crowd_mod.hour_key(at)
+        m = crowd_mod.activity_share(hour, weekend)
+        g = self.table.gu_index if rows is None else self.table.gu_index[rows]
+        res = self.weights.residents if rows is None else self.weights.residents[rows]
+        act = self.weights.activity if rows is None else self.weights.activity[rows]
+        people = gu.people[g] * ((1.0 - m) * res + m * act)
+        return people, gu
+
+    def _flow_load(self, t_s: float) -> np.ndarray:
+        """Carriers arriving per gu at ``t_s`` (memoised for the last time asked)."""
+        if self._flow_memo is not None and self._flow_memo[0] == t_s:
+            return self._flow_memo[1]
+        f = self.exposures
+        if f.size == 0:
+            load = np.zeros(len(self.table.gu_codes))
+        else:
+            active = flows_mod.carry_factor(
+                f.start_s, f.end_s, t_s, retention_days=f.params.retention_days
+            )
+            carriers_ = flows_mod.carriers(f.raw_cases, active)
+            load = flows_mod.zone_load(f.gu_index, carriers_, self.gravity.shares)
+        self._flow_memo = (t_s, load)
+        return load
+
+    def _layers(
+        self,
+        at: datetime,
+        rows: np.ndarray | None = None,
+        *,
+        activity_risk_value: float | None = None,
+        t1: datetime | None = None,
+    ) -> tuple[_Layers, dict[str, Any]]:
+        t = as_seoul(at)
+        day_row, ahead = self.regions.day_index(t.date())
+        a = self._reference_risk(t.date()) if activity_risk_value is None else activity_risk_value
+        people, gu = self._crowd_rows(t, rows)
+        r = np.arange(len(self.table)) if rows is None else rows
+        share = self._share[r]
+        copresent = np.minimum(people, people * share)
+        g = self.table.gu_index[r]
+        community = self.regions.person_risk[day_row][g] * copresent * a
+        t_s = epoch_s(t)
+        t1_s = epoch_s(t1) if t1 is not None else None
+        if rows is None:
+            presence = self.exposures.presence(len(self.table), t_s, t1_s)
+        else:
+            presence = self._presence_rows(rows, t_s, t1_s)
+        site = presence * share * ONE_MILLION * a
+        load = self._flow_load(t_s)
+        hour, weekend = crowd_mod.hour_key(t)
+        m = crowd_mod.activity_share(hour, weekend)
+        dest_w = (1.0 - m) * self.weights.residents[r] + m * self.weights.activity[r]
+        carried = flows_mod.carried_presence(load, g, dest_w)
+        mobility = carried * share * ONE_MILLION * a
+        info = {"day_row": day_row, "ahead": ahead, "crowd": gu, "activity_risk": a}
+        return _Layers(community, site, mobility, people, copresent), info
+
+    def _presence_rows(self, rows: np.ndarray, t0_s: float, t1_s: float | None) -> np.ndarray:
+        """Presence in a few rows through the row index (only the events touching them)."""
+        return np.array([self._presence_one(int(row), t0_s, t1_s)[0] for row in rows.tolist()])
+
+    def _presence_one(
+        self, row: int, t0_s: float, t1_s: float | None
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        """(presence, event indices, their contributions) in one cell row."""
+        order, starts = self._index()
+        sel = order[starts[row] : starts[row + 1]]
+        if sel.size == 0:
+            return 0.0, np.zeros(0, dtype=np.int64), np.zeros(0)
+        f = self.exposures
+        ev = f.entry_event[sel]
+        factor = f.cases[ev] * time_factor(f.start_s[ev], f.end_s[ev], t0_s, t1_s, params=f.params)
+        contrib = f.entry_weight[sel] * factor
+        return float(contrib.sum()), ev.astype(np.int64), contrib
+
+    def _index(self) -> tuple[np.ndarray, np.ndarray]:
+        """Entries sorted by cell row, with CSR offsets (rebuilt lazily after updates)."""
+        if self._row_index is None:
+            f = self.exposures
+            order = np.argsort(f.entry_row, kind="stable")
+            starts = np.searchsorted(f.entry_row[order], np.arange(len(self.table) + 1))
+            self._row_index = (order, starts)
+        return self._row_index
+
+    @staticmethod
+    def _combine(total: np.ndarray) -> np.ndarray:
+        """microCOVID's product form above 100,000 µCoV."""
+        return np.where(total < MAX_POINTS, total, ONE_MILLION * -np.expm1(-total / ONE_MILLION))
+
+    def ucov_per_hour(self, cells: npt.ArrayLike, at: datetime) -> np.ndarray:
+        """µCoV a person accumulates per hour in each H3 cell at ``at`` (reference activity).
+
+        Cells outside Seoul give NaN. This is the ``RiskField`` protocol routing uses.
+        """
+        rows = self.table.index_of(cells)
+        ok = rows >= 0
+        out = np.full(rows.size, np.nan)
+        if ok.any():
+            layers, _ = self._layers(at, rows[ok])
+            out[ok] = self._combine(layers.community + layers.exposure_site + layers.mobility)
+        return out
+
+    def level_of_ucov(self, ucov: npt.ArrayLike) -> np.ndarray:
+        """Band keys (``very_low`` … ``dangerous``) on the engine's budget."""
+        x = np.nan_to_num(np.asarray(ucov, dtype=float), nan=0.0)
+        names = np.array([b.key for b in BANDS], dtype=object)
+        return names[band_index(x, budget_ucov=self.budget_ucov)]
+
+    def field(self, at: datetime) -> dict[str, np.ndarray]:
+        """Every Seoul cell at ``at``: ``ucov`` and each component (arrays aligned with the table)."""
+        layers, _ = self._layers(at)
+        total = self._combine(layers.community + layers.exposure_site + layers.mobility)
+        return {
+            "ucov": total,
+            "community": layers.community,
+            "exposure_site": layers.exposure_site,
+            "mobility": layers.mobility,
+            "people": layers.people,
+        }
+
+    def grid(
+        self,
+        bbox: tuple[float, float, float, float] | None,
+        at: datetime,
+        resolution: int | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Cells in ``bbox`` = (south, west, north, east) (None: all of Seoul) with µCoV and level.
+
+        ``resolution`` coarser than the engine's aggregates by the mean over child cells.
+        Returns arrays ``cell`` (uint64), ``ucov``, ``lower``, ``upper``, ``level`` (band key).
+        """
+        rows = None if bbox is None else self.table.in_bbox(*bbox)
+        if rows is not None and rows.size == 0:
+            raise OutOfCoverageError("the box contains no Seoul cell", field="bbox")
+        layers, info = self._layers(at, rows)
+        total = self._combine(layers.community + layers.exposure_site + layers.mobility)
+        cells = self.table.cells if rows is None else self.table.cells[rows]
+        if resolution is not None and resolution != self.table.resolution:
+            if resolution > self.table.resolution:
+                raise InputError(
+                    f"finest resolution is {self.table.resolution}", field="resolution"
+                )
+            import h3.api.numpy_int as h3n
+
+            parents = np.fromiter(
+                (h3n.cell_to_parent(int(c), resolution) for c in cells.tolist()),
+                np.uint64,
+                cells.size,
+            )
+            cells, inv = np.unique(parents, return_inverse=True)
+            total = np.bincount(inv, total) / np.bincount(inv)
+        widen = ERROR_FACTOR * (1 + WIDENING_PER_DAY * info["ahead"])
+        return {
+            "cell": cells,
+            "ucov": total,
+            "lower": total / widen,
+            "upper": total * widen,
+            "level": self.level_of_ucov(total),
+        }
+
+    # --- point assessment ---------------------------------------------------------------------
+
+    def assess(
+        self,
+        lat: float,
+        lon: float,
+        at: datetime,
+        activity: Activity | None = None,
+        *,
+        people: float | None = None,
+        variant: str | None = None,
+    ) -> Assessment:
+        """Risk of a visit at a point and time; without ``activity``, the reference visit.
+
+        ``people`` (the person's own count of others present) replaces the crowd layer's estimate.
+        """
+        from ansim.risk import explain as explain_mod
+        from ansim.risk.visit import Variant, parse_choice
+
+        row = self.table.locate(lat, lon)
+        t = as_seoul(at)
+        act = activity or REFERENCE_ACTIVITY
+        era = parse_choice(Variant, variant, "variant") if variant else variant_on(t.date())
+        a = activity_risk(act, variant=era)
+        duration_s = act.duration_min * 60.0
+        t1 = t + timedelta(seconds=duration_s) if duration_s > 0 else None
+        rows = np.array([row])
+        layers, info = self._layers(t, rows, activity_risk_value=a, t1=t1)
+        comp = {
+            "community": float(layers.community[0]),
+            "exposure_site": float(layers.exposure_site[0]),
+            "mobility": float(layers.mobility[0]),
+        }
+        expected_people = float(layers.copresent[0])
+        if people is not None:
+            if not math.isfinite(people) or people < 0:
+                raise InputError(f"must be a count >= 0, got {people!r}", field="people")
+            scale = people / expected_people if expected_people > 0 else 0.0
+            comp = {k: v * scale for k, v in comp.items()}
+        total = float(self._combine(np.array([sum(comp.values())]))[0])
+        widen = ERROR_FACTOR * (1 + WIDENING_PER_DAY * info["ahead"])
+        band = band_of(total, budget_ucov=self.budget_ucov)
+        gi = int(self.table.gu_index[row])
+        region = self.region_info(self.table.gu_codes[gi], t.date())
+        context = self._driver_context(
+            row, t, region, expected_people if people is None else people
+        )
+        by_hour = self._people_by_hour(row, t)
+        crowd_info = explain_mod.CrowdInfo(
+            people_now=expected_people, by_hour=by_hour, hour_now=t.hour
+        )
+        explanation = explain_mod.explain(
+            comp,
+            activity=act,
+            variant=era,
+            crowd=crowd_info,
+            context=context,
+            budget_ucov=self.budget_ucov,
+        )
+        drivers: list[dict[str, Any]] = [
+            {
+                "key": d.key,
+                "ucov": {
+                    "value": d.ucov,
+                    "lower": d.ucov / widen,
+                    "upper": d.ucov * widen,
+                    "unit": "µCoV",
+                },
+                "share": {"value": d.share, "unit": "fraction"},
+                "reason_en": d.reason_en,
+                "reason_ko": d.reason_ko,
+            }
+            for d in explanation.drivers
+        ]
+        basis = {
+            "prevalence": "observed"
+            if info["ahead"] == 0
+            else f"persistence ({info['ahead']} day(s) ahead, uncertainty widened)",
+            "crowd": info["crowd"].basis,
+            "activity": "reference visit (1 h indoors, normal distance and voice, no masks)"
+            if activity is None
+            else "given",
+            "variant": era.value,
+        }
+        if info["ahead"]:
+            drivers.append(
+                {
+                    "key": "forecast",
+                    "ucov": None,
+                    "share": None,
+                    "reason_en": f"{info['ahead']} day(s) past the latest case data: today's prevalence is carried forward (no forecast model loaded), so the range is wider.",
+                    "reason_ko": f"최신 확진 자료보다 {info['ahead']}일 뒤입니다. 예측 모델 없이 현재 유행 수준을 그대로 적용해 범위가 더 넓습니다.",
+                }
+            )
+        advice = [
+            {
+                "key": adv.key,
+                "ucov_after": {"value": adv.ucov_after, "unit": "µCoV"},
+                "ucov_saved": {"value": adv.ucov_saved, "unit": "µCoV"},
+                "text_en": adv.text_en,
+                "text_ko": adv.text_ko,
+            }
+            for adv in explanation.advice
+        ]
+        return Assessment(
+            cell=cell_to_hex(self.table.cells[row]),
+            at=t,
+            ucov=total,
+            lower=total / widen,
+            upper=total * widen,
+            components=comp,
+            level=band.key,
+            level_ko=band.name_ko,
+            drivers=drivers,
+            region=region,
+            advice=advice,
+            basis=basis,
+        )
+
+    def _people_by_hour(self, row: int, t: datetime) -> dict[int, float]:
+        """Expected co-present people at each hour of the same day (for the less-crowded-hour advice)."""
+        hours = self.crowd.gu_day_hours(t.date())[:, int(self.table.gu_index[row])]
+        weekend = crowd_mod.hour_key(t)[1]
+        res, act = self.weights.residents[row], self.weights.activity[row]
+        share = float(self._share[row])
+        out: dict[int, float] = {}
+        for h in range(24):
+            m = crowd_mod.activity_share(h, weekend)
+            people = float(hours[h]) * ((1.0 - m) * res + m * act)
+            out[h] = min(people, people * share)
+        return out
+
+    def _driver_context(
+        self, row: int, t: datetime, region: dict[str, Any], people: float
+    ) -> dict[str, dict[str, object]]:
+        ctx: dict[str, dict[str, object]] = {
+            "community": {
+                "region": region["name_en"],
+                "incidence_per_100k": region["incidence_per_100k"]["value"],
+                "people": people,
+            }
+        }
+        total, ev, contrib = self._presence_one(row, epoch_s(t), None)
+        if total > 0:
+            e = self.exposures.events[int(ev[np.argmax(contrib)])]
+            kind = "" if e.place_type in ("", "etc", "cluster") else e.place_type.replace("_", " ")
+            site = e.place_name or (f"a {kind} nearby" if kind else "a place nearby")
+            hours_ago = max(0.0, (t - as_seoul(e.start)).total_seconds() / 3600)
+            ctx["exposure_site"] = {"site": site, "hours_ago": hours_ago}
+        load = self._flow_load(epoch_s(t))
+        if load.sum() > 0:
+            f = self.exposures
+            gi = int(self.table.gu_index[row])
+            active = flows_mod.carry_factor(
+                f.start_s, f.end_s, epoch_s(t), retention_days=f.params.retention_days
+            )
+            contributing = np.flatnonzero((active > 0) & (f.gu_index >= 0))
+            if contributing.size:
+                by_origin = (
+                    np.bincount(f.gu_index[contributing], minlength=len(self.table.gu_codes))
+                    * self.gravity.shares[:, gi]
+                )
+                origin = int(np.argmax(by_origin))
+                ctx["mobility"] = {
+                    "origin": self.regions.names_en[origin],
+                    "flow_share": float(self.gravity.shares[origin, gi]),
+                }
+        return ctx
+
+    # --- regions --------------------------------------------------------------------------------
+
+    def region_info(self, code: str, day: date) -> dict[str, Any]:
+        """Incidence, Rt, person risk and distancing level of a gu on a day (public JSON shape)."""
+        if code not in self.regions.gu_codes:
+            raise InputError(f"not a Seoul gu: {code!r}", field="region")
+        j = self.regions.gu_codes.index(code)
+        i, ahead = self.regions.day_index(day)
+        seoul_week = float(self.regions.cases_past_week[i].sum())
+        seoul_pop = float(self.regions.population.sum())
+        # both systems take the weekly average of daily cases; Seoul stands for its zone
+        dist = distancing_level(
+            on=day,
+            weekly_avg_local_cases=seoul_week / 7,
+            population=seoul_pop,
+            zone="capital",
+        )
+        rt = (
+            float(self.regions.rt_mean[i, j]),
+            float(self.regions.rt_q025[i, j]),
+            float(self.regions.rt_q975[i, j]),
+        )
+        inc = float(self.regions.incidence_per_100k[i, j])
+        return {
+            "code": code,
+            "name": self.regions.names_ko[j],
+            "name_en": self.regions.names_en[j],
+            "date": (self.regions.day0 + timedelta(days=i)).isoformat(),
+            "days_ahead": ahead,
+            "incidence_per_100k": {
+                "value": inc,
+                "lower": inc,
+                "upper": inc,
+                "unit": "confirmed cases per 100,000 residents in the last 7 days",
+            },
+            "new_cases_7d": {"value": float(self.regions.cases_past_week[i, j]), "unit": "cases"},
+            "person_risk": {
+                "value": float(self.regions.person_risk[i, j]),
+                "lower": float(self.regions.person_risk_lower[i, j]),
+                "upper": float(self.regions.person_risk_upper[i, j]),
+                "unit": "µCoV (chance a random resident is infectious, in millionths)",
+            },
+            "rt": {
+                "value": None if math.isnan(rt[0]) else rt[0],
+                "lower": None if math.isnan(rt[1]) else rt[1],
+                "upper": None if math.isnan(rt[2]) else rt[2],
+                "unit": "secondary cases per case (posterior mean, 95% interval)",
+            },
+            "distancing_level": {
+                "system": dist.system,
+                "level": dist.level,
+                "official": dist.official,
+                "note": dist.note
+                + "; computed on Seoul's cases (the capital-region zone would add Incheon and Gyeonggi)",
+                "name_ko": getattr(dist.rule, "name_ko", ""),
+                "name_en": getattr(dist.rule, "name_en", ""),
+                "rules_ko": list(getattr(dist.rule, "restrictions_ko", ())),
+                "rules_en": list(getattr(dist.rule, "restrictions_en", ())),
+            },
+        }
+
+
+_GRAVITY: dict[tuple[str, tuple[str, ...]], flows_mod.GravityModel] = {}
+
+
+def _cached_gravity(
+    data_dir: Path, gu_codes: tuple[str, ...], cache_dir: Path | None = None
+) -> flows_mod.GravityModel:
+    """The calibrated gravity model: memory, then ``<var>/gravity_seoul.npz``, then fit."""
+    key = (str(data_dir), gu_codes)
+    if key in _GRAVITY:
+        return _GRAVITY[key]
+    source = data_dir / "crowd" / "seoul_spop_gu_daily_20180405_20200531.csv.gz"
+    stamp = f"{source.stat().st_size}:{','.join(gu_codes)}"
+    path = cache_dir / "gravity_seoul.npz" if cache_dir is not None else None
+    model = None
+    if path is not None and path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if str(z["stamp"]) == stamp:
+                    model = flows_mod.GravityModel(
+                        gu_codes, z["shares"], float(z["beta"]), float(z["rmse"])
+                    )
+        except (OSError, KeyError, ValueError):
+            model = None
+    if model is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            model = flows_mod.seoul_gravity(data_dir, gu_codes)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                np.savez(
+                    path,
+                    stamp=np.asarray(stamp),
+                    shares=model.shares,
+                    beta=model.beta_per_km,
+                    rmse=model.fit_rmse_rel,
+                )
+            except OSError:
+                pass
+    _GRAVITY[key] = model
+    return model
+
+
+def rank_percentile(values: np.ndarray, row: int) -> float:
+    """Share of cells with a strictly higher value than ``values[row]`` (0 = the top cell)."""
+    return float(np.mean(values > values[row]))
