@@ -19,7 +19,17 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 # Each topic module defines ``register(app)``; one line here per topic keeps the CLI a map.
-_COMMAND_MODULES = ("store", "serve", "epi", "alerts", "route", "risk", "forecast", "plans")
+_COMMAND_MODULES = (
+    "store",
+    "serve",
+    "epi",
+    "alerts",
+    "route",
+    "risk",
+    "forecast",
+    "plans",
+    "scale",
+)
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"ansim.commands.{_name}").register(app)
