@@ -24,6 +24,7 @@ install-test: install
 
 run: install
 	$(BIN)/ansim db init
+	$(BIN)/ansim train --if-missing
 	$(BIN)/ansim serve --port $(ANSIM_PORT)
 
 lint: install

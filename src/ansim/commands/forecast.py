@@ -45,14 +45,29 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option(help="Model directory (default var/models).")
         ] = None,
         quick: Annotated[bool, typer.Option(help="Few trees (seconds; for smoke tests).")] = False,
+        if_missing: Annotated[
+            bool,
+            typer.Option(help="Train only the model families not saved yet (used by make run)."),
+        ] = False,
     ) -> None:
         """Train the crowd and case models on the bundled data and save them with metadata."""
-        from ansim.forecast.forecaster import train_all
+        from ansim.forecast.forecaster import SPECS, train_all
         from ansim.forecast.models import FAST, FitParams
         from ansim.settings import get_settings
 
         target = out or _default_models()
-        report = train_all(get_settings().data_dir, target, params=FAST if quick else FitParams())
+        families = tuple(
+            name for name in SPECS if not (if_missing and (target / name / "model.json").is_file())
+        )
+        if not families:
+            typer.echo(f"models present in {target}; nothing to train")
+            return
+        report = train_all(
+            get_settings().data_dir,
+            target,
+            families=families,
+            params=FAST if quick else FitParams(),
+        )
         for name, meta in report.items():
             val = meta.get("validation", {})
             typer.echo(
