@@ -20,8 +20,7 @@ from ansim.risk.crowd import (
     static_weights,
     venue_points,
 )
-from ansim.sources.ds4c import read_patient_route, read_seoul_floating
-from ansim.sources.seoul import read_living_population
+from ansim.sources.ds4c import read_patient_route
 from ansim.timeutil import SEOUL
 
 
@@ -41,16 +40,8 @@ def weights(table, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def model(table):
-    from tests.conftest import DATA
-
-    crowd = pd.concat(
-        [
-            read_living_population(DATA / "crowd" / "seoul_spop_gu_daily_20180405_20200531.csv.gz"),
-            read_seoul_floating(DATA / "ds4c" / "SeoulFloating.csv.gz"),
-        ]
-    )
-    return CrowdModel.build(crowd, table.gu_codes)
+def model(table, risk_inputs):
+    return CrowdModel.build(risk_inputs[1], table.gu_codes)
 
 
 def test_weights_sum_to_one_per_gu_so_gu_totals_are_kept(table, weights, model) -> None:

@@ -5,18 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from ansim.errors import InputError, OutOfCoverageError
 from ansim.records import ExposureEvent
 from ansim.risk.engine import RiskEngine, rank_percentile
 from ansim.risk.visit import Activity
-from ansim.sources.ds4c import read_cases, read_patient_route, read_seoul_floating
-from ansim.sources.seoul import read_gu_daily_cases, read_living_population
-from ansim.store.formats import FORMATS
+from ansim.store.db import make_engine
 from ansim.timeutil import SEOUL
-from tests.conftest import DATA
 
 GURO_CALL_CENTER = (37.508163, 126.884387)  # DS4C Case.csv "Guro-gu Call Center" (신도림)
 ITAEWON_CLUBS = (37.538621, 126.992652)  # DS4C Case.csv "Itaewon Clubs"
@@ -26,31 +22,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def inputs():
-    cases = read_gu_daily_cases(
-        DATA / "cases" / "seoul_gu_covid19_confirmed_20200205_20210630.csv.gz"
-    )
-    crowd = pd.concat(
-        [
-            read_living_population(DATA / "crowd" / "seoul_spop_gu_daily_20180405_20200531.csv.gz"),
-            read_seoul_floating(DATA / "ds4c" / "SeoulFloating.csv.gz"),
-        ]
-    )
-    events = read_patient_route(DATA / "ds4c" / "PatientRoute.csv.gz") + read_cases(
-        DATA / "ds4c" / "Case.csv.gz"
-    )
-    # the visits named by the bundled disaster messages, as `ansim db init` loads them
-    for dump in sorted((DATA / "alerts").glob("*.csv.gz")):
-        events += FORMATS["alerts"].read(dump).events
-    return cases, crowd, events
-
-
-@pytest.fixture(scope="module")
-def engine(inputs, tmp_path_factory):
-    cases, crowd, events = inputs
-    return RiskEngine.from_records(
-        cases=cases, exposures=events, crowd=crowd, cache_dir=tmp_path_factory.mktemp("var")
-    )
+def engine(risk_inputs, risk_var):
+    cases, crowd, events = risk_inputs
+    return RiskEngine.from_records(cases=cases, exposures=events, crowd=crowd, cache_dir=risk_var)
 
 
 @pytest.mark.parametrize(
@@ -214,11 +188,73 @@ def test_bad_input_names_the_field(engine) -> None:
     assert exc.value.field == "people"
 
 
-def test_from_store_matches_from_records(loaded_engine, engine, tmp_path) -> None:
-    stored = RiskEngine.from_store(loaded_engine, cache_dir=tmp_path)
+def test_from_store_matches_from_records(risk_store_path, engine, risk_var) -> None:
+    stored = RiskEngine.from_store(make_engine(f"sqlite:///{risk_store_path}"), cache_dir=risk_var)
     at = datetime(2020, 3, 5, 15, tzinfo=SEOUL)
     row = stored.table.locate(*GURO_CALL_CENTER)
     f = stored.field(at)
     assert rank_percentile(f["ucov"], row) < 0.01
     assert stored.exposures.size == engine.exposures.size
     assert np.allclose(f["ucov"], engine.field(at)["ucov"], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("day", "level", "system"),
+    [
+        # the capital-region zone (Seoul + Incheon + Gyeonggi) on the KDCA province series:
+        # 1.5 from a weekly average of 100 (the government: 19 Nov 2020), 2 from 200 or with two
+        # zones at 1.5 for a week (24 Nov), 2.5 from a nationwide 400 (the government: 8 Dec; the
+        # data cross 400 on 28 Nov), 3 from a nationwide 800 (never declared: the indicator runs ahead)
+        ("2020-11-10", 1.0, "five_level"),
+        ("2020-11-18", 1.5, "five_level"),
+        ("2020-11-24", 2.0, "five_level"),
+        ("2020-12-08", 2.5, "five_level"),
+        ("2020-12-20", 3.0, "five_level"),
+        # four-level: Seoul's weekly average per 100,000 (data end 2021-06-30, persisted a week)
+        ("2021-07-05", 3.0, "four_level"),
+    ],
+)
+def test_distancing_level_of_the_capital_region(engine, day, level, system) -> None:
+    from datetime import date
+
+    info = engine.region_info("11680", date.fromisoformat(day))["distancing_level"]
+    assert (info["system"], info["level"]) == (system, level)
+    if system == "five_level":
+        assert info["basis"]["area"].startswith("capital region")
+        assert info["basis"]["source"] == "kdca-sido"
+        # the zone's average exceeds Seoul's own
+        seoul = (
+            engine.regions.cases_past_week[
+                (date.fromisoformat(day) - engine.regions.day0).days
+            ].sum()
+            / 7
+        )
+        assert info["basis"]["weekly_avg_cases"]["value"] > seoul
+
+
+def test_distancing_falls_back_to_seoul_without_province_series(engine) -> None:
+    from datetime import date
+
+    alone = _clone(engine)
+    assert alone.zones is None
+    info = alone.region_info("11680", date(2020, 12, 8))["distancing_level"]
+    assert info["basis"]["area"] == "Seoul"
+    assert "Seoul's own cases" in info["note"]
+
+
+def test_drivers_speak_korean_in_korean(engine) -> None:
+    at = datetime(2020, 3, 10, 18, tzinfo=SEOUL)
+    a = engine.assess(37.5665, 126.9780, at).to_dict()
+    by_key = {d["key"]: d for d in a["drivers"]}
+    community = by_key["community"]
+    assert "중구" in community["reason_ko"]
+    assert "Jung-gu" not in community["reason_ko"]
+    assert "Jung-gu" in community["reason_en"]
+    for d in a["drivers"]:  # every figure with its unit and range
+        assert "µCoV (range" in d["reason_en"]
+        assert "µCoV (범위" in d["reason_ko"]
+    mobility = by_key["mobility"]
+    # the flow told as people: "About N of the M people who were near X … went on to Y"
+    assert "people who were near" in mobility["reason_en"]
+    assert "명 중" in mobility["reason_ko"]
+    assert "중구" in mobility["reason_ko"]

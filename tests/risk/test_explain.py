@@ -79,3 +79,30 @@ def test_explain_and_bad_components():
     with pytest.raises(InputError) as info:
         drivers({"community": -1.0})
     assert info.value.field == "components.community"
+
+
+def test_korean_sentences_use_korean_names():
+    context = {
+        "community": {
+            "region": "Jung-gu",
+            "region_ko": "중구",
+            "incidence_per_100k": 3.2,
+            "people": 12,
+        },
+        "mobility": {
+            "flow": "About 160 of the 800 people who were near Euljiro at 2020-03-10 18:00 (20%) "
+            "went on to Yeoksam",
+            "flow_ko": "2020-03-10 18:00에 을지로 근처에 있던 약 800명 중 20%(약 160명)이 이후 역삼(으)로 "
+            "이동했습니다",
+        },
+    }
+    out = {d.key: d for d in drivers({"community": 10.0, "mobility": 5.0}, context=context)}
+    assert "Jung-gu" in out["community"].reason_en
+    assert "중구" in out["community"].reason_ko
+    assert "Jung-gu" not in out["community"].reason_ko
+    assert "About 160 of the 800 people" in out["mobility"].reason_en
+    assert "800명 중 20%(약 160명)" in out["mobility"].reason_ko
+    assert "Euljiro" not in out["mobility"].reason_ko
+    # what to do, in both languages
+    assert "KF94" in out["community"].reason_en
+    assert "KF94" in out["mobility"].reason_ko

@@ -115,3 +115,50 @@ def test_euljiro_high_yeoksam_medium(table) -> None:
     )
     assert "800명" in ko
     assert "160명" in ko
+
+
+def test_describe_flow_for_a_day_and_a_window() -> None:
+    day = datetime(2020, 3, 9, tzinfo=SEOUL)
+    text = describe_flow(
+        people_around=800,
+        share=0.2,
+        origin="Euljiro",
+        destination="Yeoksam",
+        at=day,
+        until=day + timedelta(days=1),
+    )
+    assert "near Euljiro on 2020-03-09 (20%)" in text
+    ko = describe_flow(
+        people_around=800,
+        share=0.2,
+        origin="을지로",
+        destination="역삼",
+        at=day,
+        until=day + timedelta(days=3),
+        lang="ko",
+    )
+    assert ko.startswith("2020-03-09~2020-03-11 사이에 을지로 근처")
+
+
+def test_kt_movement_columns_come_from_the_seoul_reader(table) -> None:
+    from ansim.risk.flows import load_kt_mobility, mobility_means
+    from ansim.sources.seoul import read_living_population_flows
+    from tests.conftest import DATA
+
+    path = DATA / "crowd" / "seoul_spop_gu_daily_20180405_20200531.csv.gz"
+    flows = read_living_population_flows(path)
+    assert list(flows.columns) == [
+        "area",
+        "date",
+        "present",
+        "daytime",
+        "movers",
+        "inflow_outside",
+    ]
+    assert set(flows["area"]) == set(table.gu_codes)  # the city total (11000) is dropped
+    means = mobility_means(flows, table.gu_codes)
+    assert list(means.index) == list(table.gu_codes)
+    assert means.equals(load_kt_mobility(path, table.gu_codes))
+    # movers are a fraction of the people present; the daytime population of 중구 exceeds its residents'
+    assert (means["movers"] < means["present"]).all()
+    assert means.loc["11140", "daytime"] > means.loc["11140", "present"]

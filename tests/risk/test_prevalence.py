@@ -189,3 +189,52 @@ def test_regional_prevalence_on_bundled_seoul_data(data_dir):
     # the sum of all gu in the week to 2020-12-25 (third wave) is in the hundreds per day
     week = frame[frame["date"] == date(2020, 12, 25)]["cases_past_week"].sum() / 7
     assert 200 < week < 600
+
+
+@pytest.mark.parametrize("ascertainment", [None, 4.0])
+@pytest.mark.parametrize("positivity", [2.0, None, 37.0])
+def test_array_form_equals_the_scalar_to_the_last_bit(ascertainment, positivity):
+    from ansim.risk.prevalence import person_risk_ucov, person_risk_ucov_array
+
+    rng = np.random.default_rng(7)
+    week = rng.integers(0, 800, (60, 5)).astype(float)
+    pop = rng.uniform(1e5, 7e5, 5)
+    growth = rng.uniform(0, 150, (60, 5)) * (rng.random((60, 5)) < 0.5)
+    day0 = date(2020, 2, 3)
+    days = np.datetime64(day0.isoformat(), "D") + np.arange(60) * 7
+    arr = person_risk_ucov_array(
+        population=pop[None, :],
+        cases_past_week=week,
+        on=days[:, None],
+        positivity_pct=positivity,
+        cases_increase_pct=growth,
+        ascertainment=ascertainment,
+    )
+    for i in range(60):
+        for j in range(5):
+            r = person_risk_ucov(
+                population=pop[j],
+                cases_past_week=week[i, j],
+                positivity_pct=positivity,
+                cases_increase_pct=growth[i, j],
+                on=day0 + timedelta(days=7 * i),
+                ascertainment=ascertainment,
+            )
+            assert (arr.ucov[i, j], arr.lower[i, j], arr.upper[i, j]) == (r.ucov, r.lower, r.upper)
+
+
+def test_array_form_rejects_what_the_scalar_rejects():
+    from ansim.risk.prevalence import person_risk_ucov_array
+
+    day = np.array(["2020-03-01"], dtype="datetime64[D]")
+    with pytest.raises(InputError) as exc:
+        person_risk_ucov_array(population=[0.0], cases_past_week=[1.0], on=day)
+    assert exc.value.field == "population"
+    with pytest.raises(InputError) as exc:
+        person_risk_ucov_array(population=[1e5], cases_past_week=[-1.0], on=day)
+    assert exc.value.field == "cases_past_week"
+    with pytest.raises(InputError) as exc:
+        person_risk_ucov_array(
+            population=[1e5], cases_past_week=[1.0], on=np.array(["2020-01-01"], "datetime64[D]")
+        )
+    assert exc.value.field == "date"

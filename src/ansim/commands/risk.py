@@ -36,9 +36,15 @@ def _engine() -> RiskEngine:
     """The engine over the store at ``settings.db_url``."""
     from ansim.risk.engine import RiskEngine
     from ansim.settings import get_settings
+
+    url = get_settings().db_url
+    # the cached state of an unchanged SQLite store loads without SQLAlchemy or pandas
+    cached = RiskEngine.from_state_cache(url)
+    if cached is not None:
+        return cached
     from ansim.store.db import make_engine
 
-    return RiskEngine.from_store(make_engine(get_settings().db_url))
+    return RiskEngine.from_store(make_engine(url))
 
 
 def register(app: typer.Typer) -> None:

@@ -58,6 +58,11 @@ class Gazetteer:
     gu_tree: STRtree = field(repr=False)
     dongs_by_key: dict[str, tuple[int, ...]] = field(repr=False)
     stations_by_key: dict[str, int] = field(repr=False)
+    """Name → the station a bare name means (Seoul's when namesakes differ; unambiguous names only)."""
+    station_candidates_by_key: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    """Name → every station of that name (namesakes far apart are separate places)."""
+    station_lines: tuple[tuple[str, ...], ...] = field(default=(), repr=False)
+    """Lines (호선) serving each entry of ``stations``."""
 
 
 def equal_area_radius_m(geometry: BaseGeometry) -> float:
@@ -142,8 +147,15 @@ def _load(d: Path) -> Gazetteer:
             keys.setdefault(re.sub(r"\d+(?:·\d+)+", part, key), []).append(i)
     dong_tree = STRtree([a.geometry for a in dongs])
     gu_tree = STRtree([a.geometry for a in gus])
-    stations = _stations(d, gu_tree, gus)
-    station_keys = {normalise_station(p.name_ko): i for i, p in enumerate(stations)}
+    stations, lines = _stations(d, gu_tree, gus)
+    candidates: dict[str, list[int]] = {}
+    for i, p in enumerate(stations):
+        candidates.setdefault(normalise_station(p.name_ko), []).append(i)
+    station_keys = {
+        k: chosen
+        for k, idx in candidates.items()
+        if (chosen := _preferred(idx, stations)) is not None
+    }
     return Gazetteer(
         dongs=dongs,
         gus=gus,
@@ -152,35 +164,76 @@ def _load(d: Path) -> Gazetteer:
         gu_tree=gu_tree,
         dongs_by_key={k: tuple(dict.fromkeys(v)) for k, v in keys.items()},
         stations_by_key=station_keys,
+        station_candidates_by_key={k: tuple(v) for k, v in candidates.items()},
+        station_lines=lines,
     )
 
 
-def _stations(d: Path, gu_tree: STRtree, gus: tuple[Area, ...]) -> tuple[Place, ...]:
-    """One place per station name (transfer stations averaged over their lines)."""
-    coords: dict[str, list[tuple[float, float, str]]] = {}
+NAMESAKE_DISTANCE_M = 1000.0
+"""Entries of one name farther apart than this are different stations (양평 on line 5 in Seoul and
+양평 on the Jungang line in Gyeonggi are 54 km apart); closer ones are one transfer station
+(서울역's platforms spread over 510 m, 신촌's two stations 720 m apart are taken as one place)."""
+
+
+def _preferred(indices: list[int], stations: tuple[Place, ...]) -> int | None:
+    """The station a bare name means: the only one, or the only one in Seoul; None if ambiguous."""
+    if len(indices) == 1:
+        return indices[0]
+    in_seoul = [i for i in indices if stations[i].region_code]
+    return in_seoul[0] if len(in_seoul) == 1 else None
+
+
+def _clusters(pts: list[tuple[float, float, str, str]]) -> list[list[int]]:
+    """Single-linkage groups of points closer than ``NAMESAKE_DISTANCE_M``."""
+    from ansim.geo.cells import haversine_m
+
+    groups: list[list[int]] = []
+    for i, (la, lo, _, _) in enumerate(pts):
+        near = [
+            g
+            for g in groups
+            if any(
+                float(haversine_m(la, lo, pts[j][0], pts[j][1])) <= NAMESAKE_DISTANCE_M for j in g
+            )
+        ]
+        merged = [i] + [j for g in near for j in g]
+        groups = [g for g in groups if g not in near] + [sorted(merged)]
+    return sorted(groups)
+
+
+def _stations(
+    d: Path, gu_tree: STRtree, gus: tuple[Area, ...]
+) -> tuple[tuple[Place, ...], tuple[tuple[str, ...], ...]]:
+    """One place per station (transfer stations averaged over their lines; namesakes farther apart
+    than ``NAMESAKE_DISTANCE_M`` kept apart), with the lines serving each."""
+    coords: dict[str, list[tuple[float, float, str, str]]] = {}
     with (d / "stations" / "seoul_station_master.csv").open(encoding="utf-8-sig") as f:
         for row in csv.DictReader(f):
             key = normalise_station(row["역사명"])
             coords.setdefault(key, []).append(
-                (float(row["위도"]), float(row["경도"]), row["역사_ID"])
+                (float(row["위도"]), float(row["경도"]), row["역사_ID"], row["호선"])
             )
     places = []
-    for key, pts in sorted(coords.items()):
-        lat = sum(p[0] for p in pts) / len(pts)
-        lon = sum(p[1] for p in pts) / len(pts)
-        hit = gu_tree.query(shapely.Point(lon, lat), predicate="intersects")
-        places.append(
-            Place(
-                kind="station",
-                source_id=pts[0][2],
-                name_ko=key,
-                lat=lat,
-                lon=lon,
-                region_code=gus[int(hit[0])].gu_code if len(hit) else None,
-                aliases=(key + "역",),
+    lines = []
+    for key, all_pts in sorted(coords.items()):
+        for group in _clusters(all_pts):
+            pts = [all_pts[j] for j in group]
+            lat = sum(p[0] for p in pts) / len(pts)
+            lon = sum(p[1] for p in pts) / len(pts)
+            hit = gu_tree.query(shapely.Point(lon, lat), predicate="intersects")
+            places.append(
+                Place(
+                    kind="station",
+                    source_id=pts[0][2],
+                    name_ko=key,
+                    lat=lat,
+                    lon=lon,
+                    region_code=gus[int(hit[0])].gu_code if len(hit) else None,
+                    aliases=(key + "역",),
+                )
             )
-        )
-    return tuple(places)
+            lines.append(tuple(dict.fromkeys(p[3] for p in pts)))
+    return tuple(places), tuple(lines)
 
 
 def locate(lat: float, lon: float, *, data_dir: Path | None = None) -> tuple[str, str] | None:
@@ -213,11 +266,51 @@ def find_gu(name_or_code: str, *, data_dir: Path | None = None) -> Area | None:
     return None
 
 
-def find_station(name: str, *, data_dir: Path | None = None) -> Place | None:
-    """A subway station by name as written (``강남역``, ``사당역 4번 출구`` not included: pass the name)."""
+@dataclass(frozen=True)
+class StationCandidate:
+    """One station of a name, with the lines serving it and whether it lies in Seoul."""
+
+    place: Place
+    lines: tuple[str, ...]
+
+    @property
+    def in_seoul(self) -> bool:
+        """Inside one of Seoul's 25 gu."""
+        return self.place.region_code is not None
+
+    def label(self) -> str:
+        """``양평역 (5호선, 11560)``: name, lines and gu code (or "outside Seoul")."""
+        where = self.place.region_code or "outside Seoul"
+        name = self.place.name_ko
+        return f"{name if name.endswith('역') else name + '역'} ({', '.join(self.lines)}; {where})"
+
+
+def station_candidates(name: str, *, data_dir: Path | None = None) -> list[StationCandidate]:
+    """Every station called ``name`` (Seoul's first), one per place: namesakes are not averaged."""
     g = load_gazetteer(data_dir)
-    i = g.stations_by_key.get(normalise_station(name))
-    return g.stations[i] if i is not None else None
+    idx = g.station_candidates_by_key.get(normalise_station(name), ())
+    found = [StationCandidate(g.stations[i], g.station_lines[i]) for i in idx]
+    return sorted(found, key=lambda c: (not c.in_seoul, c.place.source_id))
+
+
+def find_station(name: str, *, data_dir: Path | None = None, strict: bool = False) -> Place | None:
+    """A subway station by name as written (``강남역``, ``사당역 4번 출구`` not included: pass the name).
+
+    A name shared by stations far apart (``양평``: line 5 in Seoul, the Jungang line in Gyeonggi)
+    means Seoul's station when exactly one of them is in Seoul. Otherwise the name is ambiguous:
+    None, or with ``strict`` an ``InputError`` listing the candidates by line.
+    """
+    g = load_gazetteer(data_dir)
+    key = normalise_station(name)
+    i = g.stations_by_key.get(key)
+    if i is not None:
+        return g.stations[i]
+    if strict and key in g.station_candidates_by_key:
+        from ansim.errors import InputError
+
+        options = "; ".join(c.label() for c in station_candidates(name, data_dir=data_dir))
+        raise InputError(f"{name!r} names several stations: {options}", field="station")
+    return None
 
 
 def union_area(areas: list[Area]) -> tuple[float, float, float]:

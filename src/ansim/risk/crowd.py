@@ -30,14 +30,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from ansim.errors import InputError, OutOfCoverageError
 from ansim.geo.cells import CellTable, disk_k_for_radius, haversine_m, polygon_cells
 from ansim.timeutil import as_seoul
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 REFERENCE_FOOTPRINT_M2 = 100.0
 """Floor area whose occupants count as co-present for a visit (a room or shop floor)."""
@@ -251,6 +254,8 @@ def venue_points(events: list) -> list[tuple[float, float]]:
 
 
 def _is_weekend(days: np.ndarray, holidays: frozenset[date]) -> np.ndarray:
+    import pandas as pd
+
     py = pd.to_datetime(days)
     return (
         np.array([d.weekday() >= 5 or d.date() in holidays for d in py], dtype=bool)
@@ -310,6 +315,8 @@ class CrowdModel:
     @classmethod
     def build(cls, crowd: pd.DataFrame, gu_codes: tuple[str, ...]) -> CrowdModel:
         """From ``CROWD_COLUMNS`` rows: ``period_s`` 86400 (KT) and 3600 (SKT) for the 25 gu."""
+        import pandas as pd
+
         missing = {"area", "period_start", "period_s", "count"} - set(crowd.columns)
         if missing:
             raise InputError(f"missing column(s) {sorted(missing)}", field="crowd")
@@ -509,10 +516,15 @@ def copresent_fraction(
     return np.minimum(1.0, footprint_m2 / np.asarray(area_m2, dtype=float))
 
 
-def hour_key(at: datetime) -> tuple[int, bool]:
-    """(hour of day, weekend-or-holiday) in Seoul time."""
+def hour_key(at: datetime, holidays: frozenset[date] | None = None) -> tuple[int, bool]:
+    """(hour of day, weekend-or-holiday) in Seoul time.
+
+    ``holidays`` defaults to :func:`korean_holidays`; the engine passes its crowd model's copy (the
+    same set) so a process that loaded a cached state never imports the ``holidays`` package.
+    """
     t = as_seoul(at)
-    return t.hour, (t.weekday() >= 5 or t.date() in korean_holidays())
+    days_off = korean_holidays() if holidays is None else holidays
+    return t.hour, (t.weekday() >= 5 or t.date() in days_off)
 
 
 __all__ = [

@@ -20,11 +20,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from ansim.errors import InputError, OutOfCoverageError
 from ansim.geo.cells import CellTable, cell_to_hex, seoul_cells
@@ -38,8 +37,8 @@ from ansim.risk.exposure import (
     epoch_s,
     time_factor,
 )
-from ansim.risk.levels import BANDS, band_index, band_of, distancing_level
-from ansim.risk.prevalence import person_risk_ucov
+from ansim.risk.levels import BANDS, band_index, band_of, distancing_level, rule_set_on
+from ansim.risk.prevalence import person_risk_ucov_array
 from ansim.risk.rt import estimate_rt
 from ansim.risk.visit import (
     ERROR_FACTOR,
@@ -50,7 +49,11 @@ from ansim.risk.visit import (
     activity_risk,
     variant_on,
 )
+from ansim.risk.zones import ZoneSeries, zone_series
 from ansim.timeutil import as_seoul, isoformat_seoul
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 KOREA_POSITIVITY_PCT = 2.0
 """Test positivity fed to microCOVID's under-reporting factor: Korea's national PCR positivity stayed
@@ -118,6 +121,8 @@ def region_series(
 
     When several sources report a gu, the one with the most rows wins (the Seoul per-gu table).
     """
+    import pandas as pd
+
     from ansim.geo.regions import region
 
     frame = cases[cases["region_code"].isin(gu_codes)]
@@ -146,21 +151,18 @@ def region_series(
     before[7:] = week[:-7]
     with np.errstate(divide="ignore", invalid="ignore"):
         growth = np.where((week > before) & (before > 0), (week / before - 1) * 100, 0.0)
-    pr = np.empty_like(week)
-    lo = np.empty_like(week)
-    hi = np.empty_like(week)
-    for i in range(n):
-        on = day0 + timedelta(days=i)
-        for j in range(len(gu_codes)):
-            r = person_risk_ucov(
-                population=pop[j],
-                cases_past_week=float(week[i, j]),
-                positivity_pct=positivity_pct,
-                cases_increase_pct=float(growth[i, j]),
-                on=max(on, date(2020, 2, 3)),
-                ascertainment=ascertainment,
-            )
-            pr[i, j], lo[i, j], hi[i, j] = r.ucov, r.lower, r.upper
+    days_on = np.datetime64(day0.isoformat(), "D") + np.arange(n)
+    # microCOVID's formula is defined from 2020-02-03; earlier days use that day's factor
+    days_on = np.maximum(days_on, np.datetime64("2020-02-03", "D"))
+    risk = person_risk_ucov_array(
+        population=pop[None, :],
+        cases_past_week=week,
+        on=days_on[:, None],
+        positivity_pct=positivity_pct,
+        cases_increase_pct=growth,
+        ascertainment=ascertainment,
+    )
+    pr, lo, hi = risk.ucov, risk.lower, risk.upper
     rt_m = np.full_like(week, np.nan)
     rt_l = np.full_like(week, np.nan)
     rt_h = np.full_like(week, np.nan)
@@ -257,6 +259,7 @@ class RiskEngine:
         budget_ucov: float = 10_000.0,
         footprint_m2: float = crowd_mod.REFERENCE_FOOTPRINT_M2,
         notes: tuple[str, ...] = (),
+        zones: ZoneSeries | None = None,
     ) -> None:
         self.table = table
         self.regions = regions
@@ -267,6 +270,8 @@ class RiskEngine:
         self.budget_ucov = budget_ucov
         self.footprint_m2 = footprint_m2
         self.notes = notes
+        self.zones = zones
+        """Province cases by distancing zone (the capital region for Seoul); None: Seoul alone."""
         self._share = crowd_mod.copresent_fraction(table.area_m2, footprint_m2)
         self._row_index: tuple[np.ndarray, np.ndarray] | None = None
         self._flow_memo: tuple[float, np.ndarray] | None = None
@@ -313,6 +318,7 @@ class RiskEngine:
             else settings.ascertainment_factor,
         )
         crowd_model = crowd_mod.CrowdModel.build(crowd, table.gu_codes)
+        zones = capital_zone_series(cases, data_dir=d)
         weights = crowd_mod.static_weights(
             table, places=crowd_mod.venue_points(events), data_dir=d, cache_dir=cache
         )
@@ -332,20 +338,66 @@ class RiskEngine:
             exposures=field_,
             budget_ucov=budget_ucov or settings.yearly_budget_ucov,
             notes=tuple(notes),
+            zones=zones,
         )
 
     @classmethod
-    def from_store(cls, engine: Any, **kwargs: Any) -> RiskEngine:
-        """Build from the store's queries (cases, exposure events, crowd observations)."""
+    def from_store(cls, engine: Any, *, use_cache: bool = True, **kwargs: Any) -> RiskEngine:
+        """Build from the store's queries (cases, exposure events, crowd observations).
+
+        With ``use_cache`` (default) the derived state is read from ``<cache_dir or var_dir>/risk_state``
+        when the store has not changed since it was written (``ansim.risk.state``: keyed by the
+        store's last batch and row counts, the options and the code), and written after a build.
+        ``kwargs`` are those of :meth:`from_records`.
+        """
+        from ansim.risk import state as state_mod
         from ansim.store import queries
 
+        path = version = None
+        if use_cache:
+            version = queries.store_version(engine, tables=state_mod.STATE_TABLES)
+            identity = state_mod.store_identity(
+                engine.url.render_as_string(hide_password=True),
+                engine.url.database,
+                engine.url.get_backend_name(),
+            )
+            path, table_options = _state_location(identity, version, kwargs)
+            loaded = state_mod.load_engine(path)
+            if loaded is not None:
+                return loaded
         table_codes = seoul_cells(
-            kwargs.get("resolution"), data_dir=kwargs.get("data_dir")
+            kwargs.get("resolution"),
+            data_dir=kwargs.get("data_dir"),
+            cache_dir=kwargs.get("cache_dir"),
         ).gu_codes
-        cases = queries.case_counts(engine, region_codes=table_codes)
+        province_codes = tuple(r.code for r in _provinces(kwargs.get("data_dir")))
+        cases = queries.case_counts(engine, region_codes=table_codes + province_codes)
         crowd = queries.crowd_observations(engine, areas=table_codes)
         events = queries.exposure_events(engine)
-        return cls.from_records(cases=cases, exposures=events, crowd=crowd, **kwargs)
+        built = cls.from_records(cases=cases, exposures=events, crowd=crowd, **kwargs)
+        # save only if no batch landed while we read (else the key would name older data)
+        if (
+            path is not None
+            and queries.store_version(engine, tables=state_mod.STATE_TABLES) == version
+        ):
+            state_mod.save_engine(built, path, table_options=table_options)
+        return built
+
+    @classmethod
+    def from_state_cache(cls, db_url: str, **kwargs: Any) -> RiskEngine | None:
+        """The cached state of the SQLite store at ``db_url`` if it is current, else None.
+
+        Reads the store's version with the standard library's ``sqlite3`` (no SQLAlchemy, no pandas):
+        the fast path of a cold ``ansim risk``. Same key as :meth:`from_store`; on None, call that.
+        """
+        from ansim.risk import state as state_mod
+
+        found = state_mod.sqlite_version(db_url)
+        if found is None:
+            return None
+        identity, version = found
+        path, _ = _state_location(identity, version, kwargs)
+        return state_mod.load_engine(path)
 
     # --- updates ------------------------------------------------------------------------------
 
@@ -374,7 +426,7 @@ class RiskEngine:
         self, at: datetime, rows: np.ndarray | None
     ) -> tuple[np.ndarray, crowd_mod.GuCrowd]:
         gu = self.crowd.gu_at(at)
-        hour, weekend = crowd_mod.hour_key(at)
+        hour, weekend = crowd_mod.hour_key(at, self.crowd.holidays)
         m = crowd_mod.activity_share(hour, weekend)
         g = self.table.gu_index if rows is None else self.table.gu_index[rows]
         res = self.weights.residents if rows is None else self.weights.residents[rows]
@@ -423,7 +475,7 @@ class RiskEngine:
             presence = self._presence_rows(rows, t_s, t1_s)
         site = presence * share * ONE_MILLION * a
         load = self._flow_load(t_s)
-        hour, weekend = crowd_mod.hour_key(t)
+        hour, weekend = crowd_mod.hour_key(t, self.crowd.holidays)
         m = crowd_mod.activity_share(hour, weekend)
         dest_w = (1.0 - m) * self.weights.residents[r] + m * self.weights.activity[r]
         carried = flows_mod.carried_presence(load, g, dest_w)
@@ -603,8 +655,10 @@ class RiskEngine:
                     "unit": "µCoV",
                 },
                 "share": {"value": d.share, "unit": "fraction"},
-                "reason_en": d.reason_en,
-                "reason_ko": d.reason_ko,
+                "reason_en": f"{d.reason_en} Adds about {d.ucov:,.1f} µCoV "
+                f"(range {d.ucov / widen:,.1f}-{d.ucov * widen:,.1f} µCoV) to this visit.",
+                "reason_ko": f"{d.reason_ko} 이 방문의 위험을 약 {d.ucov:,.1f} µCoV "
+                f"(범위 {d.ucov / widen:,.1f}-{d.ucov * widen:,.1f} µCoV) 높입니다.",
             }
             for d in explanation.drivers
         ]
@@ -656,7 +710,7 @@ class RiskEngine:
     def _people_by_hour(self, row: int, t: datetime) -> dict[int, float]:
         """Expected co-present people at each hour of the same day (for the less-crowded-hour advice)."""
         hours = self.crowd.gu_day_hours(t.date())[:, int(self.table.gu_index[row])]
-        weekend = crowd_mod.hour_key(t)[1]
+        weekend = crowd_mod.hour_key(t, self.crowd.holidays)[1]
         res, act = self.weights.residents[row], self.weights.activity[row]
         share = float(self._share[row])
         out: dict[int, float] = {}
@@ -669,9 +723,11 @@ class RiskEngine:
     def _driver_context(
         self, row: int, t: datetime, region: dict[str, Any], people: float
     ) -> dict[str, dict[str, object]]:
+        """The facts each driver's reason quotes, with Korean names under ``<field>_ko``."""
         ctx: dict[str, dict[str, object]] = {
             "community": {
                 "region": region["name_en"],
+                "region_ko": region["name"],
                 "incidence_per_100k": region["incidence_per_100k"]["value"],
                 "people": people,
             }
@@ -679,31 +735,148 @@ class RiskEngine:
         total, ev, contrib = self._presence_one(row, epoch_s(t), None)
         if total > 0:
             e = self.exposures.events[int(ev[np.argmax(contrib)])]
-            kind = "" if e.place_type in ("", "etc", "cluster") else e.place_type.replace("_", " ")
-            site = e.place_name or (f"a {kind} nearby" if kind else "a place nearby")
-            hours_ago = max(0.0, (t - as_seoul(e.start)).total_seconds() / 3600)
-            ctx["exposure_site"] = {"site": site, "hours_ago": hours_ago}
-        load = self._flow_load(epoch_s(t))
-        if load.sum() > 0:
-            f = self.exposures
-            gi = int(self.table.gu_index[row])
-            active = flows_mod.carry_factor(
-                f.start_s, f.end_s, epoch_s(t), retention_days=f.params.retention_days
-            )
-            contributing = np.flatnonzero((active > 0) & (f.gu_index >= 0))
-            if contributing.size:
-                by_origin = (
-                    np.bincount(f.gu_index[contributing], minlength=len(self.table.gu_codes))
-                    * self.gravity.shares[:, gi]
-                )
-                origin = int(np.argmax(by_origin))
-                ctx["mobility"] = {
-                    "origin": self.regions.names_en[origin],
-                    "flow_share": float(self.gravity.shares[origin, gi]),
-                }
+            start, end = as_seoul(e.start), as_seoul(e.end)
+            hours_ago = max(0.0, (t - start).total_seconds() / 3600)
+            if end - start <= timedelta(hours=2):  # a timed visit: "5 hours ago"
+                when, when_ko = f"{hours_ago:.0f} hours ago", f"{hours_ago:.0f}시간 전"
+            else:  # a dated day or a cluster's weeks: "on D" / "between D1 and D2"
+                when = flows_mod.describe_when(start, end)
+                when_ko = flows_mod.describe_when(start, end, "ko")
+            ctx["exposure_site"] = {
+                **_site_names(e),
+                "hours_ago": hours_ago,
+                "when": when,
+                "when_ko": when_ko,
+                "radius_m": float(e.radius_m),
+            }
+        mobility = self._mobility_context(row, t)
+        if mobility:
+            ctx["mobility"] = mobility
         return ctx
 
+    def _mobility_context(self, row: int, t: datetime) -> dict[str, object]:
+        """The exposure site whose carriers most reach this cell's gu, told as a flow of people.
+
+        "About 160 of the 800 people who were near Euljiro at … went on to Yeoksam": people near
+        the site = the crowd in its kernel cells at the visit's start; share = the gravity model's
+        ``P[origin gu, this gu]``.
+        """
+        t_s = epoch_s(t)
+        if self._flow_load(t_s).sum() <= 0:
+            return {}
+        f = self.exposures
+        gi = int(self.table.gu_index[row])
+        active = flows_mod.carry_factor(
+            f.start_s, f.end_s, t_s, retention_days=f.params.retention_days
+        )
+        ok = np.flatnonzero((active > 0) & (f.gu_index >= 0))
+        if ok.size == 0:
+            return {}
+        reach = f.raw_cases[ok] * self.gravity.shares[f.gu_index[ok], gi]
+        k = int(ok[int(np.argmax(reach))])
+        origin = int(f.gu_index[k])
+        share = float(self.gravity.shares[origin, gi])
+        e = self.exposures.events[k]
+        out: dict[str, object] = {
+            "origin": self.regions.names_en[origin],
+            "origin_ko": self.regions.names_ko[origin],
+            "flow_share": share,
+        }
+        rows = f.entry_row[f.entry_event == k]
+        start, end = as_seoul(e.start), as_seoul(e.end)
+        # the crowd at the visit: its middle for a visit of a day or less (a dated PatientRoute day
+        # has no hour), else the asked time within the window (a cluster open for weeks)
+        if end - start <= timedelta(days=1):
+            visit_t = start + (end - start) / 2
+        else:
+            visit_t = min(max(as_seoul(t), start), end - timedelta(hours=1))
+        try:
+            people_near, _ = self._crowd_rows(visit_t, rows)
+        except OutOfCoverageError:  # the visit is before the crowd data: keep the short sentence
+            return out
+        around = float(people_near.sum())
+        names = _site_names(e)
+        dest_en, dest_ko = self.regions.names_en[gi], self.regions.names_ko[gi]
+        if origin == gi:
+            dest_en, dest_ko = f"other places in {dest_en}", f"{dest_ko}의 다른 곳"
+        out["flow"] = flows_mod.describe_flow(
+            people_around=around,
+            share=share,
+            origin=f"{names['site']} ({self.regions.names_en[origin]})",
+            destination=dest_en,
+            at=start,
+            until=end,
+        )
+        out["flow_ko"] = flows_mod.describe_flow(
+            people_around=around,
+            share=share,
+            origin=f"{names['site_ko']}({self.regions.names_ko[origin]})",
+            destination=dest_ko,
+            at=start,
+            until=end,
+            lang="ko",
+        )
+        return out
+
     # --- regions --------------------------------------------------------------------------------
+
+    def _distancing(self, i: int, day: date) -> tuple[Any, dict[str, Any]]:
+        """The distancing level for Seoul's gu on ``day`` (data row ``i``), with what it was judged on.
+
+        Five-level system: the capital-region zone (Seoul + Incheon + Gyeonggi), with the nationwide
+        average and the zones at 1.5 for a week, from the province series when it covers the week;
+        otherwise Seoul's own cases stand for the zone. Four-level system: Seoul's weekly average per
+        100,000 (Seoul was one region of that system).
+        """
+        seoul_avg = float(self.regions.cases_past_week[i].sum()) / 7
+        seoul_pop = float(self.regions.population.sum())
+        system = rule_set_on(day)[0]
+        data_day = self.regions.day0 + timedelta(days=i)
+        zone = (
+            self.zones.at(data_day) if self.zones is not None and system == "five_level" else None
+        )
+        if zone is not None:
+            dist = distancing_level(
+                on=day,
+                weekly_avg_local_cases=seoul_avg,
+                population=seoul_pop,
+                zone="capital",
+                zone_weekly_avg_local_cases=zone.weekly_avg_cases,
+                national_weekly_avg_local_cases=zone.national_weekly_avg_cases,
+                zones_at_1_5_for_a_week=zone.zones_at_1_5_for_a_week,
+            )
+            return dist, {
+                "area": "capital region (Seoul, Incheon, Gyeonggi)",
+                "weekly_avg_cases": {
+                    "value": zone.weekly_avg_cases,
+                    "unit": "cases per day (7-day average, all confirmed)",
+                },
+                "national_weekly_avg_cases": {
+                    "value": zone.national_weekly_avg_cases,
+                    "unit": "cases per day (7-day average, all confirmed)",
+                },
+                "zones_at_1_5_for_a_week": zone.zones_at_1_5_for_a_week,
+                "source": zone.source,
+                "note": "judged on the capital-region zone (Seoul, Incheon, Gyeonggi) and the nationwide "
+                "average of all confirmed cases (imported cases included: the stored feeds do not split them)",
+            }
+        dist = distancing_level(
+            on=day,
+            weekly_avg_local_cases=seoul_avg,
+            population=seoul_pop,
+            zone="capital",
+        )
+        if system == "five_level":
+            note = "judged on Seoul's own cases: no province series covers this week (the capital-region zone would add Incheon and Gyeonggi)"
+        else:
+            note = "judged on Seoul's weekly average per 100,000 residents"
+        return dist, {
+            "area": "Seoul",
+            "weekly_avg_cases": {"value": seoul_avg, "unit": "cases per day (7-day average)"},
+            "population": seoul_pop,
+            "source": "seoul gu series",
+            "note": note,
+        }
 
     def region_info(self, code: str, day: date) -> dict[str, Any]:
         """Incidence, Rt, person risk and distancing level of a gu on a day (public JSON shape)."""
@@ -711,15 +884,7 @@ class RiskEngine:
             raise InputError(f"not a Seoul gu: {code!r}", field="region")
         j = self.regions.gu_codes.index(code)
         i, ahead = self.regions.day_index(day)
-        seoul_week = float(self.regions.cases_past_week[i].sum())
-        seoul_pop = float(self.regions.population.sum())
-        # both systems take the weekly average of daily cases; Seoul stands for its zone
-        dist = distancing_level(
-            on=day,
-            weekly_avg_local_cases=seoul_week / 7,
-            population=seoul_pop,
-            zone="capital",
-        )
+        dist, basis = self._distancing(i, day)
         rt = (
             float(self.regions.rt_mean[i, j]),
             float(self.regions.rt_q025[i, j]),
@@ -755,14 +920,114 @@ class RiskEngine:
                 "system": dist.system,
                 "level": dist.level,
                 "official": dist.official,
-                "note": dist.note
-                + "; computed on Seoul's cases (the capital-region zone would add Incheon and Gyeonggi)",
+                "note": f"{dist.note}; {basis.pop('note')}",
+                "basis": basis,
                 "name_ko": getattr(dist.rule, "name_ko", ""),
                 "name_en": getattr(dist.rule, "name_en", ""),
                 "rules_ko": list(getattr(dist.rule, "restrictions_ko", ())),
                 "rules_en": list(getattr(dist.rule, "restrictions_en", ())),
             },
         }
+
+
+PLACE_TYPES_KO = {
+    "restaurant": "식당",
+    "cafe": "카페",
+    "store": "상점",
+    "church": "교회",
+    "pc_cafe": "PC방",
+    "school": "학교",
+    "academy": "학원",
+    "bar": "주점",
+    "gym": "체육시설",
+    "karaoke": "노래연습장",
+    "bakery": "제과점",
+    "bank": "은행",
+    "pharmacy": "약국",
+    "lodging": "숙박시설",
+    "beauty_salon": "미용실",
+    "university": "대학교",
+    "post_office": "우체국",
+    "gas_station": "주유소",
+    "park": "공원",
+    "real_estate_agency": "부동산",
+    "hospital": "병원",
+    "public_transportation": "대중교통",
+    "alert_venue": "재난문자에 공개된 장소",
+}
+"""Korean names of the exposure-event place types (DS4C PatientRoute and the alert parser)."""
+PLACE_TYPES_EN = {
+    "public_transportation": "public transport stop",
+    "alert_venue": "place named in a disaster message",
+    "pc_cafe": "PC bang",
+}
+"""English names where the type key does not read as one."""
+
+
+def _site_names(e: ExposureEvent) -> dict[str, str]:
+    """How a reason names an exposure site, in English (``site``) and Korean (``site_ko``)."""
+    if e.place_name:
+        return {"site": e.place_name, "site_ko": e.place_name}
+    kind = "" if e.place_type in ("", "etc", "cluster") else e.place_type
+    if not kind:
+        return {"site": "a place nearby", "site_ko": "근처 장소"}
+    return {
+        "site": f"a {PLACE_TYPES_EN.get(kind, kind.replace('_', ' '))} nearby",
+        "site_ko": f"근처 {PLACE_TYPES_KO.get(kind, '장소')}",
+    }
+
+
+def _provinces(data_dir: Path | None = None) -> list[Any]:
+    from ansim.geo.regions import all_regions
+
+    return [r for r in all_regions(data_dir=data_dir) if r.level == "province"]
+
+
+def capital_zone_series(cases: pd.DataFrame, *, data_dir: Path | None = None) -> ZoneSeries | None:
+    """Province rows of ``cases`` (``CASE_COLUMNS``) as zone series; None without province rows."""
+    import pandas as pd
+
+    province_zone = {r.code: str(r.zone_2020) for r in _provinces(data_dir) if r.zone_2020}
+    rows = cases[cases["region_code"].isin(province_zone)]
+    if rows.empty:
+        return None
+    return zone_series(
+        rows["region_code"].to_numpy(),
+        pd.to_datetime(rows["date"]).to_numpy().astype("datetime64[D]"),
+        rows["new_cases"].to_numpy(float),
+        rows["source"].to_numpy(),
+        province_zone=province_zone,
+    )
+
+
+def _state_location(
+    identity: str, version: dict[str, int], kwargs: dict[str, Any]
+) -> tuple[Path, dict[str, str]]:
+    """(state file, table options) for a store and the :meth:`RiskEngine.from_records` options.
+
+    The key covers everything besides the store's rows that changes what is built.
+    """
+    from ansim.risk import state as state_mod
+    from ansim.settings import get_settings
+
+    settings = get_settings()
+    cache_dir = kwargs.get("cache_dir")
+    cache = Path(cache_dir) if cache_dir is not None else settings.var_dir
+    table = {"data_dir": str(kwargs.get("data_dir") or settings.data_dir), "cache_dir": str(cache)}
+    kernel = kwargs.get("kernel")
+    asc = kwargs.get("ascertainment")
+    options = {
+        **table,
+        "resolution": int(kwargs.get("resolution") or settings.h3_resolution),
+        "kernel": None if kernel is None else repr(kernel),
+        "exposure_radius_m": settings.exposure_radius_m,
+        "retention_days": settings.exposure_retention_days,
+        "positivity_pct": kwargs.get("positivity_pct", KOREA_POSITIVITY_PCT),
+        "ascertainment": asc if asc is not None else settings.ascertainment_factor,
+        "budget_ucov": kwargs.get("budget_ucov") or settings.yearly_budget_ucov,
+    }
+    key = state_mod.state_key(version, url=identity, options=options)
+    return state_mod.state_path(cache, key), table
 
 
 _GRAVITY: dict[tuple[str, tuple[str, ...]], flows_mod.GravityModel] = {}

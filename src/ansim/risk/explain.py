@@ -32,14 +32,20 @@ CROWD_SCALED = ("community", "mobility")
 AVOID_FROM_BAND = 3
 """"Avoid" is advised from the "high" band up."""
 
-# Reason templates per source: the first one whose fields are all in the context is used.
+# Reason templates per source: the first one whose fields are all in the context is used. A context
+# key ending in ``_ko`` (``region_ko``, ``site_ko``, ``flow_ko``…) replaces the plain key in the Korean
+# sentence, so Korean text names places in Korean (중구, not Jung-gu). Every sentence says what the
+# figure is (unit, and "estimate" where it is modelled) and what a person can do about it.
 _REASONS: dict[str, tuple[tuple[str, str], ...]] = {
     "community": (
         (
-            "Community spread in {region}: {incidence_per_100k:.1f} new cases per 100,000 people "
-            "in the last week, with about {people:.0f} people around you.",
-            "{region} 지역사회 감염: 최근 1주 인구 10만 명당 {incidence_per_100k:.1f}명 확진, "
-            "주변에 약 {people:.0f}명이 있습니다.",
+            "Community spread in {region}: {incidence_per_100k:.1f} confirmed cases per 100,000 "
+            "residents in the last 7 days, and about {people:.0f} people (estimate from phone "
+            "counts) share the space with you; any of them could be infectious without knowing it. "
+            "A KF94 mask and distance cut this most.",
+            "{region} 지역사회 감염: 최근 7일간 인구 10만 명당 확진자 {incidence_per_100k:.1f}명이고, "
+            "같은 공간에 약 {people:.0f}명(통신 자료 기반 추정)이 함께 있습니다. 누구든 모르는 사이 "
+            "감염되어 있을 수 있으니 KF94 마스크와 거리두기가 가장 효과적입니다.",
         ),
         (
             "Community spread in {region}: {incidence_per_100k:.1f} new cases per 100,000 people "
@@ -52,6 +58,13 @@ _REASONS: dict[str, tuple[tuple[str, str], ...]] = {
         ),
     ),
     "exposure_site": (
+        (
+            "A confirmed case was at {site} {when} (location known to within {radius_m:.0f} m); "
+            "exposure sites stay listed for 14 days. If you were there then, watch for symptoms "
+            "and get tested.",
+            "확진자가 {when} {site}에 있었습니다(위치 오차 {radius_m:.0f} m 이내). 노출 장소는 14일간 "
+            "공개됩니다. 그 시간에 그곳에 있었다면 증상을 살피고 검사를 받으세요.",
+        ),
         (
             "A confirmed case was at {site} {hours_ago:.0f} hours ago; exposure sites stay listed "
             "for 14 days.",
@@ -67,6 +80,12 @@ _REASONS: dict[str, tuple[tuple[str, str], ...]] = {
         ),
     ),
     "mobility": (
+        (
+            "{flow} (estimate from a gravity model of daily movements between gu); an undetected "
+            "infectious person among them may be here for about a day. A KF94 mask helps.",
+            "{flow} (구 간 일일 이동의 중력 모형 추정). 그중 감염 사실을 모르는 사람이 약 하루 동안 "
+            "이곳에 있을 수 있으니 KF94 마스크가 도움이 됩니다.",
+        ),
         (
             "About {flow_share:.0%} of the people at an exposure site in {origin} moved on to this "
             "area afterwards.",
@@ -130,9 +149,12 @@ def _fields(template: str) -> set[str]:
 
 
 def _reason(key: str, context: Mapping[str, object]) -> tuple[str, str]:
+    # Korean sentences take the ``<field>_ko`` value of a field when there is one
+    context_en = {k: v for k, v in context.items() if not k.endswith("_ko")}
+    context_ko = {**context_en, **{k[:-3]: v for k, v in context.items() if k.endswith("_ko")}}
     for en, ko in _REASONS.get(key, ()):
-        if _fields(en) <= context.keys() and _fields(ko) <= context.keys():
-            return en.format(**context), ko.format(**context)
+        if _fields(en) <= context_en.keys() and _fields(ko) <= context_ko.keys():
+            return en.format(**context_en), ko.format(**context_ko)
     label = key.replace("_", " ")
     return f"Risk from {label}.", f"{label} 요인에 의한 위험."
 
@@ -163,8 +185,10 @@ def drivers(
         µCoV per source (``community``, ``exposure_site``, ``mobility`` or any other key).
     context
         Per source, the facts its reason quotes: community ``region``, ``incidence_per_100k``,
-        ``people``; exposure_site ``site``, ``hours_ago``; mobility ``origin``, ``flow_share``.
-        Missing facts give a shorter sentence.
+        ``people``; exposure_site ``site``, ``hours_ago`` or ``when``, ``radius_m``; mobility ``flow`` (a
+        sentence of :func:`ansim.risk.flows.describe_flow`) or ``origin``, ``flow_share``. A key
+        ending in ``_ko`` (``region_ko``, ``site_ko``, ``origin_ko``, ``flow_ko``) gives the Korean
+        sentence its own value. Missing facts give a shorter sentence.
     top
         How many to return (None: all); sources with 0 µCoV are left out.
     """

@@ -28,17 +28,19 @@ where those people go (:func:`carried_presence`, ``tests/risk/test_flows.py``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
-from scipy.optimize import minimize_scalar
 
 from ansim.errors import InputError
 from ansim.geo.cells import haversine_m
 from ansim.timeutil import as_seoul
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 UNDETECTED_PER_CASE = 1.0
 """Undetected infectious people in the crowd around a confirmed case's visit."""
@@ -95,6 +97,8 @@ def fit_gravity(
         inflow = gravity_flows(m, a, d, float(np.exp(log_beta))).sum(axis=0)
         return float(np.mean((inflow / m - 1.0) ** 2))
 
+    from scipy.optimize import minimize_scalar  # lazy: the CLI loads a fitted model, never fits
+
     best = minimize_scalar(loss, bounds=(np.log(1e-3), np.log(5.0)), method="bounded")
     beta = float(np.exp(best.x))
     trips = gravity_flows(m, a, d, beta)
@@ -105,39 +109,47 @@ def fit_gravity(
     return GravityModel(gu_codes, shares, beta, float(np.sqrt(best.fun)))
 
 
+def mobility_means(flows: pd.DataFrame, gu_codes: tuple[str, ...]) -> pd.DataFrame:
+    """Mean daily KT movement columns per gu over the normal calibration days (pure).
+
+    ``flows`` is :func:`ansim.sources.seoul.read_living_population_flows`'s frame (``area``, ``date``,
+    ``present``, ``daytime``, ``movers``, ``inflow_outside``). Returns a frame indexed by gu code
+    with those four columns, in ``gu_codes`` order; Korean holidays are left out.
+    """
+    from ansim.risk.crowd import korean_holidays
+
+    columns = ["present", "daytime", "movers", "inflow_outside"]
+    missing = {"area", "date", *columns} - set(flows.columns)
+    if missing:
+        raise InputError(f"missing column(s) {sorted(missing)}", field="flows")
+    holidays = korean_holidays()
+    normal = (
+        (flows["date"] >= CALIBRATION_PERIOD[0])
+        & (flows["date"] < CALIBRATION_PERIOD[1])
+        & ~flows["date"].isin(holidays)
+        & flows["area"].isin(gu_codes)
+    )
+    out = flows[normal].groupby("area")[columns].mean()
+    missing_gu = set(gu_codes) - set(out.index)
+    if missing_gu:
+        raise InputError(f"no calibration days for gu {sorted(missing_gu)}", field="flows")
+    return out.loc[list(gu_codes)]
+
+
 def load_kt_mobility(path: Path | str, gu_codes: tuple[str, ...]) -> pd.DataFrame:
     """Mean daily KT living-population columns per gu over the normal calibration days (edge).
 
-    Returns a frame indexed by gu code with ``present`` (총생활인구수), ``daytime`` (주간인구수(09~18)),
-    ``movers`` (자치구간이동인구수) and ``inflow_outside`` (서울외유입인구수).
+    Reads with :func:`ansim.sources.seoul.read_living_population_flows` and averages with
+    :func:`mobility_means`: a frame indexed by gu code with ``present`` (총생활인구수), ``daytime``
+    (주간인구수(09~18)), ``movers`` (자치구간이동인구수) and ``inflow_outside`` (서울외유입인구수).
     """
-    from ansim.risk.crowd import korean_holidays
-    from ansim.sources.csvio import dates, numbers, read_csv_table
+    from ansim.sources.seoul import read_living_population_flows
 
-    columns = {
-        "총생활인구수": "present",
-        "주간인구수(09~18)": "daytime",
-        "자치구간이동인구수": "movers",
-        "서울외유입인구수": "inflow_outside",
-    }
-    table = read_csv_table(path, required=["기준일ID", "시군구코드", *columns])
-    frame = pd.DataFrame(
-        {"gu": table.text("시군구코드").to_numpy(), "day": dates(table, "기준일ID").to_numpy()}
-    )
-    for src, name in columns.items():
-        frame[name] = numbers(table, src, minimum=0, what="population count").to_numpy()
-    holidays = korean_holidays()
-    normal = (
-        (frame["day"] >= CALIBRATION_PERIOD[0])
-        & (frame["day"] < CALIBRATION_PERIOD[1])
-        & ~frame["day"].isin(holidays)
-        & frame["gu"].isin(gu_codes)
-    )
-    out = frame[normal].groupby("gu")[list(columns.values())].mean()
-    missing = set(gu_codes) - set(out.index)
-    if missing:
-        raise InputError(f"no calibration days for gu {sorted(missing)}", source=str(path))
-    return out.loc[list(gu_codes)]
+    flows = read_living_population_flows(path)
+    try:
+        return mobility_means(flows, gu_codes)
+    except InputError as exc:
+        raise InputError(exc.reason, source=str(path), field=exc.field) from None
 
 
 def seoul_gravity(data_dir: Path, gu_codes: tuple[str, ...]) -> GravityModel:
@@ -203,6 +215,24 @@ def carried_presence(
     return np.where(z >= 0, load[np.maximum(z, 0)] * w, 0.0)
 
 
+def describe_when(at: datetime, until: datetime | None = None, lang: str = "en") -> str:
+    """'at T', 'on D' (whole days) or 'between T0 and T1' (ko: 'T에', 'D에', 'T0~T1 사이에')."""
+    t0 = as_seoul(at)
+    if until is None:
+        text = t0.strftime("%Y-%m-%d %H:%M")
+        return f"{text}에" if lang == "ko" else f"at {text}"
+    t1 = as_seoul(until)
+    whole_days = t0.time() == t1.time() == datetime.min.time()
+    if whole_days:
+        last = (t1 - timedelta(days=1)).date()
+        if last == t0.date():
+            return f"{t0.date().isoformat()}에" if lang == "ko" else f"on {t0.date().isoformat()}"
+        a, b = t0.date().isoformat(), last.isoformat()
+    else:
+        a, b = t0.strftime("%Y-%m-%d %H:%M"), t1.strftime("%Y-%m-%d %H:%M")
+    return f"{a}~{b} 사이에" if lang == "ko" else f"between {a} and {b}"
+
+
 def describe_flow(
     *,
     people_around: float,
@@ -211,16 +241,21 @@ def describe_flow(
     destination: str,
     at: datetime,
     lang: str = "en",
+    until: datetime | None = None,
 ) -> str:
-    """The reasoning in words: "N people who were near X at T went on to Y"."""
+    """The reasoning in words: "N people who were near X at T went on to Y".
+
+    ``until`` (the end of the visit window) turns "at T" into "on D" for whole days or "between T0
+    and T1".
+    """
     moved = people_around * share
-    when = as_seoul(at).strftime("%Y-%m-%d %H:%M")
+    when = describe_when(at, until, lang)
     if lang == "ko":
         return (
-            f"{when}에 {origin} 근처에 있던 약 {people_around:,.0f}명 중 {share:.0%}(약 {moved:,.0f}명)이 "
+            f"{when} {origin} 근처에 있던 약 {people_around:,.0f}명 중 {share:.0%}(약 {moved:,.0f}명)이 "
             f"이후 {destination}(으)로 이동했습니다"
         )
     return (
-        f"About {moved:,.0f} of the {people_around:,.0f} people who were near {origin} at {when} "
+        f"About {moved:,.0f} of the {people_around:,.0f} people who were near {origin} {when} "
         f"({share:.0%}) went on to {destination}"
     )

@@ -447,12 +447,14 @@ def distancing_level(
     zone_weekly_avg_local_cases: float | None = None,
     national_weekly_avg_local_cases: float | None = None,
     days_at_level_4: int | None = None,
+    zones_at_1_5_for_a_week: int = 0,
 ) -> DistancingAssessment:
     """The distancing level of a region on a date, under the rule set then in force.
 
     The five-level system is zonal: it uses ``zone_weekly_avg_local_cases`` (the zone's cases; the
     region's own ``weekly_avg_local_cases`` when not given) and ``zone``. The four-level system is
-    per region: it uses ``weekly_avg_local_cases`` and ``population``.
+    per region: it uses ``weekly_avg_local_cases`` and ``population``. ``national_weekly_avg_local_cases``
+    and ``zones_at_1_5_for_a_week`` feed the five-level system's nationwide triggers.
     """
     system, official, note = rule_set_on(on)
     if system == "five_level":
@@ -467,6 +469,7 @@ def distancing_level(
             zone=zone,
             weekly_avg_local_cases=zone_cases,
             national_weekly_avg_local_cases=national_weekly_avg_local_cases,
+            zones_at_1_5_for_a_week=zones_at_1_5_for_a_week,
         )
         return DistancingAssessment(system, level, FIVE_LEVEL_RULES[level], official, note)
     if population is None:

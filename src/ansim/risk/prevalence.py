@@ -12,12 +12,15 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from ansim.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DAY_0 = date(2020, 2, 12)
 """microCOVID's day 0 of the under-reporting formula."""
@@ -66,6 +69,8 @@ def clean_daily_cases(
       removed from the preceding days, latest first, so the cumulative total is unchanged;
       what cannot be removed (a correction larger than everything before) is dropped.
     """
+    import pandas as pd
+
     if duplicates not in ("last", "sum"):
         raise InputError(
             f"duplicates must be 'last' or 'sum', not {duplicates!r}", field="duplicates"
@@ -280,6 +285,83 @@ def person_risk_ucov(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PersonRiskArrays:
+    """:class:`PersonRisk` over arrays (one value per region and/or day), µCoV."""
+
+    ucov: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    factor: np.ndarray
+    """True infections per reported case used for ``ucov``."""
+    delay_factor: np.ndarray
+
+
+def person_risk_ucov_array(
+    *,
+    population: npt.ArrayLike,
+    cases_past_week: npt.ArrayLike,
+    on: npt.ArrayLike,
+    positivity_pct: float | None = None,
+    cases_increase_pct: npt.ArrayLike = 0.0,
+    ascertainment: float | None = None,
+) -> PersonRiskArrays:
+    """:func:`person_risk_ucov` over broadcastable arrays (same formulas, same floating-point steps).
+
+    ``on`` holds dates (``datetime64[D]`` or ``datetime.date`` objects) broadcasting against the
+    counts, for example a column ``(days, 1)`` against a ``(days, regions)`` table. The scalar function
+    stays the reference; ``tests/risk/test_prevalence.py`` checks that both agree to the last bit.
+    """
+    pop = np.asarray(population, dtype=float)
+    week = np.asarray(cases_past_week, dtype=float)
+    growth = np.asarray(cases_increase_pct, dtype=float)
+    if np.any(~np.isfinite(pop)) or np.any(pop <= 0):
+        raise InputError("must be > 0", field="population")
+    if np.any(~np.isfinite(week)) or np.any(week < 0):
+        raise InputError("must be >= 0", field="cases_past_week")
+    if np.any(~np.isfinite(growth)):
+        raise InputError("must be a number", field="cases_increase_pct")
+    if ascertainment is not None:
+        if not math.isfinite(ascertainment) or ascertainment < 1:
+            raise InputError(
+                f"must be >= 1 true infection per reported case, got {ascertainment!r}",
+                field="ascertainment",
+            )
+        circulating = week * 10.0 / 7.0 / pop
+        lo_f = min(ASCERTAINMENT_RANGE[0], ascertainment)
+        hi_f = max(ASCERTAINMENT_RANGE[1], ascertainment)
+        ucov = np.minimum(circulating * ascertainment, 1.0) * ONE_MILLION
+        return PersonRiskArrays(
+            ucov=ucov,
+            lower=np.minimum(circulating * lo_f, 1.0) * ONE_MILLION,
+            upper=np.minimum(circulating * hi_f, 1.0) * ONE_MILLION,
+            factor=np.full(ucov.shape, float(ascertainment)),
+            delay_factor=np.ones(ucov.shape),
+        )
+    day_i = (np.asarray(on, dtype="datetime64[D]") - np.datetime64(DAY_0.isoformat(), "D")).astype(
+        np.int64
+    )
+    if np.any(day_i + 10 <= 0):
+        raise InputError("the formula is defined from 2020-02-03 on", field="date")
+    if positivity_pct is None or positivity_pct > 100:
+        positivity_pct = 100.0
+    if positivity_pct < 0 or not math.isfinite(positivity_pct):
+        raise InputError(f"must be 0-100, got {positivity_pct!r}", field="positivity_pct")
+    base = 1000.0 / (day_i + 10).astype(float)
+    factor = base * math.sqrt(positivity_pct / 100.0) + 2.0
+    worst = base * math.sqrt(1.0) + 2.0  # positivity 100 %: the upper bound
+    reported = (week + 1) / pop  # +1: additive smoothing for tiny counts
+    delay = np.minimum(1.0 + np.maximum(0.0, growth / 100.0), MAX_DELAY_FACTOR)
+    ucov = reported * factor * delay * ONE_MILLION
+    return PersonRiskArrays(
+        ucov=np.minimum(ucov, ONE_MILLION),
+        lower=np.minimum(reported * 2.0 * delay * ONE_MILLION, ONE_MILLION),
+        upper=np.minimum(reported * worst * delay * ONE_MILLION, ONE_MILLION),
+        factor=np.broadcast_to(factor, ucov.shape).copy(),
+        delay_factor=np.broadcast_to(delay, ucov.shape).copy(),
+    )
+
+
 def prob_any_infectious(person_risk_ucov: npt.ArrayLike, people: npt.ArrayLike) -> np.ndarray:
     """Chance that at least one of ``people`` is infectious, 1 − (1 − p)^n (Georgia Tech §2)."""
     p = np.clip(np.asarray(person_risk_ucov, dtype=float) / ONE_MILLION, 0.0, 1.0)
@@ -311,6 +393,8 @@ def regional_prevalence(
         avg7, cases_past_week, incidence_per_100k, cases_increase_pct; ``notes`` maps each
         region to what ``clean_daily_cases`` repaired.
     """
+    import pandas as pd
+
     missing = {"region_code", "date", "new_cases"} - set(cases.columns)
     if missing:
         raise InputError(f"missing column(s) {sorted(missing)}", field="cases")

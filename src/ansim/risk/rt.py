@@ -19,7 +19,6 @@ from datetime import date
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from ansim.errors import InputError
 from ansim.timeutil import parse_date
@@ -45,6 +44,8 @@ def discretise_gamma_si(mean_d: float, sd_d: float, *, max_lag: int | None = Non
         raise InputError(f"serial interval mean must be > 1 day, got {mean_d!r}", field="si_mean")
     if not (math.isfinite(sd_d) and sd_d > 0):
         raise InputError(f"serial interval sd must be > 0, got {sd_d!r}", field="si_sd")
+    from scipy import stats  # lazy: scipy.stats costs ~1 s to import, most commands never need it
+
     a = ((mean_d - 1) / sd_d) ** 2
     b = sd_d**2 / (mean_d - 1)
     if max_lag is None:
@@ -185,6 +186,8 @@ def estimate_rt(
     scale = 1.0 / (1.0 / b_prior + sum_l)
     mean = shape * scale
     sd = np.sqrt(shape) * scale
+    from scipy import stats  # lazy (see discretise_gamma_si)
+
     q025 = stats.gamma.ppf(0.025, shape, scale=scale)
     q975 = stats.gamma.ppf(0.975, shape, scale=scale)
     day_arr = None

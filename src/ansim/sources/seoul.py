@@ -80,6 +80,41 @@ def read_living_population(path: Path | str) -> pd.DataFrame:
     return out.sort_values(["period_start", "area"], ignore_index=True)[list(CROWD_COLUMNS)]
 
 
+LIVING_FLOW_COLUMNS = {
+    "총생활인구수": "present",
+    "주간인구수(09~18)": "daytime",
+    "자치구간이동인구수": "movers",
+    "서울외유입인구수": "inflow_outside",
+}
+"""KT living-population columns the mobility model reads, and their names in the returned frame."""
+
+
+def read_living_population_flows(path: Path | str) -> pd.DataFrame:
+    """KT living population per gu and day with its movement columns (the mobility model's input).
+
+    Returns a frame with ``area`` (5-digit gu code), ``date`` (``datetime.date``) and the counts
+    ``present`` (총생활인구수: mean people present), ``daytime`` (주간인구수(09~18)), ``movers``
+    (자치구간이동인구수: daily movements between gu) and ``inflow_outside`` (서울외유입인구수), sorted by
+    date and gu. The city-total rows (11000) are dropped, as in :func:`read_living_population`.
+    """
+    table = read_csv_table(path, required=["기준일ID", "시군구코드", *LIVING_FLOW_COLUMNS])
+    code = require_text(table, "시군구코드")
+    keep = (code != "11000").to_numpy()
+    area = mapped(
+        table, "시군구코드", lambda c: c if c == "11000" else gu_code(c), what="Seoul gu code"
+    )
+    day = dates(table, "기준일ID")
+    out = pd.DataFrame({"area": area[keep].to_numpy(), "date": day[keep].to_numpy()})
+    for column, name in LIVING_FLOW_COLUMNS.items():
+        values = numbers(table, column, minimum=0, what="population count")
+        out[name] = values[keep].to_numpy(dtype=float)
+    dup = out.duplicated(["area", "date"], keep="first")
+    if dup.any():
+        position = int(np.flatnonzero(keep)[int(np.argmax(dup.to_numpy()))])
+        table.fail(position, "기준일ID", "second row for the same gu and day")
+    return out.sort_values(["date", "area"], ignore_index=True)
+
+
 def read_population(path: Path | str) -> pd.DataFrame:
     """Resident population per gu (``seoul_pop2020_gu.csv``) or per gu and dong (``…_gu_dong.csv``).
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ansim.records import CASE_COLUMNS, CROWD_COLUMNS, ExposureEvent, Place
 from ansim.store import schema
 from ansim.timeutil import SEOUL
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def table_counts(engine: Engine) -> dict[str, int]:
@@ -35,6 +38,8 @@ def case_counts(
     source: str | None = None,
 ) -> pd.DataFrame:
     """Daily cases as ``CASE_COLUMNS``, dates in ``[start, end]`` (both inclusive), ordered by date."""
+    import pandas as pd
+
     t = schema.case_counts
     query = sa.select(t.c.region_code, t.c.date, t.c.new_cases, t.c.source)
     if region_codes is not None:
@@ -101,8 +106,14 @@ def crowd_observations(
     areas: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Crowd observations as ``CROWD_COLUMNS`` with ``period_start`` in ``[start, end)`` (Seoul time)."""
+    import pandas as pd
+
     t = schema.crowd_observations
-    query = sa.select(t.c.area, t.c.period_start, t.c.period_s, t.c.count, t.c.source)
+    # the raw driver value of period_start (no per-row TypeDecorator): SQLite gives ISO text,
+    # PostgreSQL naive UTC datetimes; both are parsed column-wise below (~50k rows in tens of ms)
+    query = sa.select(
+        t.c.area, sa.type_coerce(t.c.period_start, sa.String), t.c.period_s, t.c.count, t.c.source
+    )
     if source is not None:
         query = query.where(t.c.source == source)
     if start is not None:
@@ -114,11 +125,40 @@ def crowd_observations(
     query = query.order_by(t.c.period_start, t.c.area, t.c.source)
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    frame = pd.DataFrame(rows, columns=list(CROWD_COLUMNS))
-    frame["period_start"] = pd.to_datetime(frame["period_start"], utc=True).dt.tz_convert(SEOUL)
-    frame["period_s"] = frame["period_s"].astype("int64")
-    frame["count"] = frame["count"].astype(float)
-    return frame
+    area, period_start, period_s, count, source_col = (
+        list(zip(*rows, strict=True)) if rows else [()] * len(CROWD_COLUMNS)
+    )
+    return pd.DataFrame(
+        {
+            "area": pd.Series(area, dtype="str"),
+            "period_start": pd.to_datetime(
+                pd.Series(period_start, dtype=object), utc=True, format="ISO8601"
+            ).dt.tz_convert(SEOUL),
+            "period_s": np.asarray(period_s, dtype=np.int64),
+            "count": np.asarray(count, dtype=float),
+            "source": pd.Series(source_col, dtype="str"),
+        }
+    )
+
+
+def store_version(engine: Engine, *, tables: Iterable[str] | None = None) -> dict[str, int]:
+    """A cheap fingerprint of the store's data: the last committed batch and rows per data table.
+
+    Every write goes through an ingestion batch (``ansim.store.ingest``), so a new batch id means
+    new or changed rows; the counts catch rows removed outside a batch. ``tables`` limits the counts
+    to some data tables (default: all of ``schema.DATA_TABLES``). Derived caches (the risk engine's
+    state, ``ansim.risk.state``) key on it.
+    """
+    b = schema.ingestion_batches
+    chosen = [t for t in schema.DATA_TABLES if tables is None or t.name in set(tables)]
+    with engine.connect() as conn:
+        last, batches = conn.execute(
+            sa.select(sa.func.max(b.c.id), sa.func.count()).select_from(b)
+        ).one()
+        out = {"last_batch_id": int(last or 0), "batches": int(batches)}
+        for t in chosen:
+            out[t.name] = int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
+    return out
 
 
 def places(engine: Engine, *, kind: str | None = None) -> list[Place]:
@@ -150,6 +190,8 @@ def regions(
 ) -> pd.DataFrame:
     """Regions: ``code``, ``name_ko``, ``name_en``, ``level``, ``parent``, ``population`` (+ ``geometry``
     as GeoJSON text when asked)."""
+    import pandas as pd
+
     t = schema.regions
     columns: list[Any] = [t.c.code, t.c.name_ko, t.c.name_en, t.c.level, t.c.parent, t.c.population]
     if with_geometry:
@@ -170,6 +212,8 @@ def weather_daily(
     end: date | None = None,
 ) -> pd.DataFrame:
     """Daily weather rows (see ``schema.weather_daily``), dates in ``[start, end]``."""
+    import pandas as pd
+
     t = schema.weather_daily
     query = sa.select(*[c for c in t.columns if c.name not in ("id", "batch_id")])
     if region_codes is not None:
@@ -185,6 +229,8 @@ def weather_daily(
 
 def policies(engine: Engine) -> pd.DataFrame:
     """The policy timeline, by start date."""
+    import pandas as pd
+
     t = schema.policies
     query = sa.select(*[c for c in t.columns if c.name not in ("id", "batch_id")])
     with engine.connect() as conn:
