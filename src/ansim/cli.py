@@ -29,6 +29,7 @@ _COMMAND_MODULES = (
     "forecast",
     "plans",
     "scale",
+    "keys",
 )
 
 for _name in _COMMAND_MODULES:

@@ -1,4 +1,4 @@
-"""``ansim serve``: the HTTP API under uvicorn."""
+"""``ansim serve``: the HTTP API under uvicorn (JSON log lines, no raw access log)."""
 
 from __future__ import annotations
 
@@ -17,20 +17,36 @@ def register(app: typer.Typer) -> None:
         ] = None,
         port: Annotated[int | None, typer.Option(help="Port (default ANSIM_PORT, 8000).")] = None,
         workers: Annotated[
-            int | None, typer.Option(help="Worker processes (default settings.workers).")
+            int | None,
+            typer.Option(
+                help="Worker processes (default ANSIM_WORKERS, 1); each loads the engine."
+            ),
+        ] = None,
+        log_level: Annotated[
+            str | None, typer.Option(help="debug, info, warning (default ANSIM_LOG_LEVEL).")
         ] = None,
     ) -> None:
-        """Serve the API (``/healthz``, docs at ``/docs``) on the store at ANSIM_DB_URL."""
+        """Serve the API (``/v1``, docs at ``/docs``) on the store at ANSIM_DB_URL.
+
+        Every worker loads the risk engine from the store at startup (``/readyz`` says when) and
+        follows new batches; logs are JSON lines on stderr, without coordinates or query strings.
+        """
         import uvicorn
 
+        from ansim.api.logs import uvicorn_log_config
         from ansim.settings import get_settings
 
         settings = get_settings()
+        level = (log_level or settings.log_level).lower()
         uvicorn.run(
             "ansim.api.app:create_app",
             factory=True,
             host=host or settings.host,
             port=port or settings.port,
             workers=workers or settings.workers,
-            log_level=settings.log_level,
+            log_level=level,
+            log_config=uvicorn_log_config(level),
+            access_log=False,
+            server_header=False,
+            proxy_headers=False,
         )
