@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -47,6 +49,11 @@ class Settings(BaseSettings):
     )
 
     # API
+    demo_now: datetime | None = Field(
+        default=None,
+        description="The API's and web map's default \"now\" (ISO 8601; naive = Seoul), for demos "
+        "that replay the bundled 2020-21 data; None uses the real clock.",
+    )
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     rate_limit_per_ip: str = "600/minute"
     rate_limit_per_key: str = "6000/minute"
@@ -54,6 +61,18 @@ class Settings(BaseSettings):
         default="",
         description="Secret (urlsafe base64, 32 bytes) encrypting stored subscriptions; derived from var_dir if empty.",
     )
+
+    @field_validator("demo_now", mode="before")
+    @classmethod
+    def _seoul_time(cls, value: Any) -> Any:
+        """Parse with ``timeutil.parse_datetime`` (naive = Seoul; an empty value is None)."""
+        from ansim.timeutil import as_seoul, parse_datetime
+
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, datetime):
+            return as_seoul(value)
+        return parse_datetime(str(value))
 
 
 @lru_cache(maxsize=1)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy.engine import Engine
 
 from ansim import __version__
@@ -47,6 +48,7 @@ def create_app(
         health,
         ingest,
         itinerary,
+        plan_subscriptions,
         regions,
         risk,
         routes,
@@ -91,6 +93,7 @@ def create_app(
         subscriptions,
         routes,
         itinerary,
+        plan_subscriptions,
     ):
         app.include_router(module.router)
     app.include_router(web.router)
@@ -108,6 +111,9 @@ def create_app(
         ],
         expose_headers=["Retry-After", "Idempotency-Replayed", "Location"],
     )
+    # JSON and GeoJSON answers (cells: ~5× smaller); Starlette leaves text/event-stream and bodies
+    # that already carry a Content-Encoding (the web assets) alone
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(AccessMiddleware, metrics=platform.metrics)
 
     def openapi() -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 The :class:`RiskEngine` is built once at startup from the store (in a thread; ``/readyz`` answers
 503 until it is ready). Every worker then polls ``ingestion_batches`` every
-:data:`POLL_INTERVAL_S` (and a worker that accepted a write refreshes at once, after the commit):
+:data:`POLL_INTERVAL_S` (and a worker that accepted a write refreshes at once, after the commit;
+on PostgreSQL every worker also listens for the batches' ``NOTIFY`` and refreshes at once, see
+``ansim.api.sync``, so several instances on one database stay in step within a fraction of a second):
 new exposure events are added incrementally, new case counts or crowd observations rebuild the
 per-gu series, and the new engine replaces the old one in a single assignment (copy on write:
 requests in flight keep the engine they started with). Each refresh also evaluates the
@@ -18,6 +20,7 @@ import contextlib
 import copy
 import logging
 import math
+import time
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -34,6 +37,7 @@ from ansim.api import subscriptions as subs_mod
 from ansim.api.keys import ApiKey, revoked_ids, verify_key
 from ansim.api.metrics import Metrics
 from ansim.api.ratelimit import MovingWindow
+from ansim.api.sync import BatchCursor, listen_for_batches, listen_url
 from ansim.errors import OutOfCoverageError
 from ansim.records import ExposureEvent
 from ansim.risk.levels import BANDS, band_index
@@ -109,6 +113,10 @@ class PlatformState:
         self.generation = 0
         self.load_error: str | None = None
         self.last_batch_id = _max_batch_id(db) if risk is not None else 0
+        self.batches = BatchCursor(self.last_batch_id)
+        self.listening = False
+        self._wakeup: asyncio.Event | None = None
+        self._listener: asyncio.Task[None] | None = None
         self.known_exposures: set[tuple[str, str]] = _exposure_keys(risk)
         self.risk_cache = LruCache(RISK_CACHE_ENTRIES)
         self.cells_cache = LruCache(CELLS_CACHE_ENTRIES)
@@ -145,6 +153,11 @@ class PlatformState:
         self.metrics.gauge(
             "ansim_last_batch_id", "Newest ingestion batch applied.", lambda: self.last_batch_id
         )
+        self.metrics.gauge(
+            "ansim_store_listening",
+            "1 while this worker listens for new batches (PostgreSQL NOTIFY); else it polls only.",
+            lambda: self.listening,
+        )
 
     @property
     def ready(self) -> bool:
@@ -162,36 +175,49 @@ class PlatformState:
         else:
             await self.refresh()
         if poll:
+            self._wakeup = asyncio.Event()
             self._poller = asyncio.create_task(self._poll())
+            conninfo = listen_url(self.db.url)
+            if conninfo is not None:
+                self._listener = asyncio.create_task(
+                    listen_for_batches(conninfo, wake=self._wakeup.set, on_state=self._listening)
+                )
+
+    def _listening(self, up: bool) -> None:
+        self.listening = up
 
     async def stop(self) -> None:
-        if self._poller is not None:
-            self._poller.cancel()
-        for task in list(self._tasks):
+        background = [t for t in (self._poller, self._listener) if t is not None]
+        for task in [*background, *self._tasks]:
             task.cancel()
-        await asyncio.gather(
-            *([self._poller] if self._poller else []), *self._tasks, return_exceptions=True
-        )
+        await asyncio.gather(*background, *self._tasks, return_exceptions=True)
 
     async def _load(self) -> None:
         from ansim.risk.engine import RiskEngine
 
         try:
             before = await asyncio.to_thread(_max_batch_id, self.db)
-            engine = await asyncio.to_thread(RiskEngine.from_store, self.db)
+            engine = await asyncio.to_thread(
+                RiskEngine.from_store, self.db, forecaster=self.settings.var_dir / "models"
+            )
         except Exception as exc:  # reported by /readyz; the process stays up for /healthz
             self.load_error = f"{type(exc).__name__}: {exc}"
             log.error("risk engine failed to load", extra={"error": type(exc).__name__})
             return
         self.known_exposures = _exposure_keys(engine)
         self.last_batch_id = before
+        self.batches = BatchCursor(before)
         self.risk = engine
         log.info("risk engine ready", extra={"exposure_events": len(engine.exposures.events)})
         await self.refresh()
 
     async def _poll(self) -> None:
+        assert self._wakeup is not None
         while True:
-            await asyncio.sleep(POLL_INTERVAL_S)
+            # a NOTIFY (PostgreSQL) ends the wait at once; else look every POLL_INTERVAL_S
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=POLL_INTERVAL_S)
+            self._wakeup.clear()
             try:
                 await self.refresh()
             except asyncio.CancelledError:
@@ -210,16 +236,20 @@ class PlatformState:
             if self.risk is None:
                 return 0
             await self._sync_subscriptions()
-            batch_ids = await asyncio.to_thread(_new_batches, self.db, self.last_batch_id)
+            committed = await asyncio.to_thread(_new_batches, self.db, self.batches.floor)
+            batch_ids = self.batches.new(committed)
             if not batch_ids:
+                self.batches.mark((), now_s=time.monotonic())
                 return 0
+            old = self.risk
             update = await asyncio.to_thread(self._apply, batch_ids)
             if update.engine is not None and update.engine is not self.risk:
                 self.risk = update.engine
                 self.generation += 1
                 self.risk_cache.clear()
                 self.cells_cache.clear()
-            self.last_batch_id = max(batch_ids)
+            self.batches.mark(batch_ids, now_s=time.monotonic())
+            self.last_batch_id = max(self.last_batch_id, self.batches.last)
             self.metrics.inc(
                 "ansim_batches_applied_total",
                 "Ingestion batches applied to the live engine.",
@@ -227,6 +257,8 @@ class PlatformState:
             )
             for sub, batch_id, payload in update.alerts:
                 await self._store_alert(sub, batch_id, payload)
+            if self.risk is not old:
+                await self._recheck_plans(old, max(batch_ids))
             return len(batch_ids)
 
     async def _sync_subscriptions(self) -> None:
@@ -364,8 +396,14 @@ class PlatformState:
         return alerts
 
     async def _store_alert(
-        self, sub: subs_mod.ActiveSubscription, batch_id: int, payload: dict[str, Any]
+        self,
+        sub: subs_mod.ActiveSubscription,
+        batch_id: int,
+        payload: dict[str, Any],
+        *,
+        delivered: dict[str, Any] | None = None,
     ) -> None:
+        """Store ``payload`` once per (subscription, batch); deliver ``delivered`` (default: the same)."""
         event_id = await asyncio.to_thread(
             subs_mod.insert_event,
             self.db,
@@ -381,7 +419,10 @@ class PlatformState:
         if sub.webhook_url and sub.webhook_secret:
             task = asyncio.create_task(
                 self._deliver(
-                    sub.webhook_url, sub.webhook_secret, event_id, {**payload, "event_id": event_id}
+                    sub.webhook_url,
+                    sub.webhook_secret,
+                    event_id,
+                    {**(payload if delivered is None else delivered), "event_id": event_id},
                 )
             )
             self._tasks.add(task)
@@ -418,6 +459,24 @@ class PlatformState:
         await asyncio.to_thread(
             subs_mod.set_webhook_status, self.db, event_id, status=status, attempts=attempts
         )
+
+    # --- plan subscriptions (issue 8; the logic is in ansim.api.plan_subscriptions) --------------
+
+    async def _recheck_plans(self, old: RiskEngine, batch_id: int) -> None:
+        """Re-check subscribed plans on the new engine; store and deliver the warnings due."""
+        from ansim.api import plan_subscriptions as plan_subs
+
+        assert self.risk is not None
+        watch = plan_subs.watch_of(self)
+        now = plan_subs.plans_now(self.settings)
+        found = await asyncio.to_thread(watch.recheck, old, self.risk, batch_id=batch_id, now=now)
+        for warning in found:
+            await self.store_plan_warning(warning, batch_id)
+
+    async def store_plan_warning(self, warning: tuple[Any, Any, Any], batch_id: int) -> None:
+        """Store a plan warning (sealed) and deliver it in full, like an area alert."""
+        sub, stored, delivered = warning
+        await self._store_alert(sub, batch_id, stored, delivered=delivered)
 
     # --- SSE wakeups ------------------------------------------------------------------------------
 

@@ -172,8 +172,10 @@ def delete_subscription(engine: Engine, sub_id: str) -> bool:
 
 
 def subscription_ids(engine: Engine) -> set[str]:
+    """Ids of the area subscriptions (plan subscriptions are re-checked by ``ansim.api.plan_subscriptions``)."""
+    t = schema.subscriptions
     with engine.connect() as conn:
-        return set(conn.execute(sa.select(schema.subscriptions.c.id)).scalars())
+        return set(conn.execute(sa.select(t.c.id).where(t.c.kind == "area")).scalars())
 
 
 def load_active(

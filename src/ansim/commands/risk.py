@@ -33,18 +33,23 @@ def _parse_at(at: str | None) -> Any:
 
 
 def _engine() -> RiskEngine:
-    """The engine over the store at ``settings.db_url``."""
+    """The engine over the store at ``settings.db_url``, with the forecast models of ``ansim train``.
+
+    Models in ``settings.var_dir / "models"`` give future times forecast cases and crowds; without
+    them the engine carries the latest prevalence forward (and says so).
+    """
     from ansim.risk.engine import RiskEngine
     from ansim.settings import get_settings
 
-    url = get_settings().db_url
-    # the cached state of an unchanged SQLite store loads without SQLAlchemy or pandas
-    cached = RiskEngine.from_state_cache(url)
+    settings = get_settings()
+    url, models = settings.db_url, settings.var_dir / "models"
+    # the cached state of an unchanged SQLite store loads without SQLAlchemy, pandas or LightGBM
+    cached = RiskEngine.from_state_cache(url, forecaster=models)
     if cached is not None:
         return cached
     from ansim.store.db import make_engine
 
-    return RiskEngine.from_store(make_engine(url))
+    return RiskEngine.from_store(make_engine(url), forecaster=models)
 
 
 def register(app: typer.Typer) -> None:

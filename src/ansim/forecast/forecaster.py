@@ -156,6 +156,21 @@ class Forecaster:
     def metadata(self, family: str) -> dict[str, Any]:
         return dict(self._families[family].model.metadata)
 
+    def frame(self, family: str) -> pd.DataFrame:
+        """Every forecast of a family: columns area, target_time, q10, q50, q90 (a copy).
+
+        The periods are the ``max_horizon`` ones after the last stored period (the origin).
+        """
+        if family not in self._families:
+            raise InputError(f"no saved {family} model", field="models")
+        return self._families[family].table().copy()
+
+    def origin(self, family: str) -> datetime:
+        """The last observed period of a family's stored history (forecasts start after it)."""
+        if family not in self._families:
+            raise InputError(f"no saved {family} model", field="models")
+        return self._families[family].panel.index[-1].to_pydatetime()
+
     def _lookup(self, names: tuple[str, ...], area: str, at: pd.Timestamp, field: str) -> Quantiles:
         from ansim.geo.regions import find_region
 

@@ -279,7 +279,13 @@ class GuCrowd:
     people: np.ndarray
     normal: np.ndarray
     basis: str
-    """``"kt-daily+skt-hour"`` (a day with SKT hours), ``"kt-daily+profile"``, or ``"persistence"``."""
+    """``"kt-daily+skt-hour"`` (a day with SKT hours), ``"kt-daily+profile"``, or ``"persistence"``;
+    the risk engine's forecasts add ``"forecast:kt-daily"``, ``"forecast:kt-daily+skt-hourly"`` and
+    ``"kt-daily+skt-forecast"``."""
+    lower: np.ndarray | None = None
+    """People along the forecasts' 10 % quantiles (None: observed or persistence)."""
+    upper: np.ndarray | None = None
+    """People along the 90 % quantiles."""
 
     @property
     def ratio(self) -> np.ndarray:

@@ -8,8 +8,10 @@ For a cell ``c`` (in gu ``g``) at time ``t`` and an activity with risk ``a`` (mi
 - mobility   = carried presence(c, t) × footprint share(c) × 1e6 × a      (people from a site came here)
 
 and the total is their sum, turned into microCOVID's product form above 100,000 µCoV
-(``1e6 · (1 − e^(−sum/1e6))``). Bounds are microCOVID's ÷3 / ×3, widened by 25 % per day ahead for
-future times (persistence). See docs/risk.md, "Spatial layers and engine".
+(``1e6 · (1 − e^(−sum/1e6))``). Bounds are microCOVID's ÷3 / ×3. For future times the engine uses the
+forecast models when it has them (``forecaster=``; ``ansim.risk.forecasts``): forecast cases per gu
+(q50, the 10-90 % path for the bounds) and forecast crowds; without them the latest prevalence is
+carried forward and the bounds widen by 25 % per day ahead. See docs/risk.md, "Spatial layers and engine".
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ansim.geo.cells import CellTable, cell_to_hex, seoul_cells
 from ansim.records import ExposureEvent
 from ansim.risk import crowd as crowd_mod
 from ansim.risk import flows as flows_mod
+from ansim.risk import forecasts as fc_mod
 from ansim.risk.exposure import (
     ExposureField,
     KernelParams,
@@ -50,7 +53,7 @@ from ansim.risk.visit import (
     variant_on,
 )
 from ansim.risk.zones import ZoneSeries, zone_series
-from ansim.timeutil import as_seoul, isoformat_seoul
+from ansim.timeutil import SEOUL, as_seoul, isoformat_seoul
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -242,6 +245,9 @@ class _Layers:
     mobility: np.ndarray
     people: np.ndarray
     copresent: np.ndarray
+    community_lower: np.ndarray | None = None
+    """Community µCoV along the forecasts' 10 % path (None: no forecast at this time)."""
+    community_upper: np.ndarray | None = None
 
 
 class RiskEngine:
@@ -260,6 +266,7 @@ class RiskEngine:
         footprint_m2: float = crowd_mod.REFERENCE_FOOTPRINT_M2,
         notes: tuple[str, ...] = (),
         zones: ZoneSeries | None = None,
+        forecasts: fc_mod.ForecastTables | None = None,
     ) -> None:
         self.table = table
         self.regions = regions
@@ -272,6 +279,8 @@ class RiskEngine:
         self.notes = notes
         self.zones = zones
         """Province cases by distancing zone (the capital region for Seoul); None: Seoul alone."""
+        self.forecasts = forecasts
+        """Forecast cases and crowds (``ansim.risk.forecasts``); None: persistence after the data."""
         self._share = crowd_mod.copresent_fraction(table.area_m2, footprint_m2)
         self._row_index: tuple[np.ndarray, np.ndarray] | None = None
         self._flow_memo: tuple[float, np.ndarray] | None = None
@@ -292,11 +301,15 @@ class RiskEngine:
         positivity_pct: float | None = KOREA_POSITIVITY_PCT,
         ascertainment: float | None = None,
         budget_ucov: float | None = None,
+        forecaster: Any = None,
     ) -> RiskEngine:
         """Build from DataFrames and records (``CASE_COLUMNS``, ``ExposureEvent``s, ``CROWD_COLUMNS``).
 
         Cluster events of DS4C ``Case`` get their dated windows (``exposure.CLUSTER_WINDOWS``); the
-        undated ones are left out and named in :attr:`notes`.
+        undated ones are left out and named in :attr:`notes`. ``forecaster`` (a loaded
+        ``ansim.forecast.forecaster.Forecaster`` or the directory ``ansim train`` wrote) gives future
+        times forecast cases and crowds; a directory without models leaves the engine without
+        forecasts (persistence, as with None) and says so in :attr:`notes`.
         """
         from ansim.settings import get_settings
 
@@ -329,6 +342,18 @@ class RiskEngine:
             notes.append(f"{len(undated)} cluster site(s) without known dates left out")
         if field_.skipped:
             notes.append(f"{len(field_.skipped)} exposure event(s) outside Seoul or too vague")
+        tables = None
+        if forecaster is not None:
+            tables, fc_notes = _forecast_tables(
+                forecaster,
+                regions=regions,
+                data_dir=d,
+                positivity_pct=positivity_pct,
+                ascertainment=ascertainment
+                if ascertainment is not None
+                else settings.ascertainment_factor,
+            )
+            notes.extend(fc_notes)
         return cls(
             table=table,
             regions=regions,
@@ -339,6 +364,7 @@ class RiskEngine:
             budget_ucov=budget_ucov or settings.yearly_budget_ucov,
             notes=tuple(notes),
             zones=zones,
+            forecasts=tables,
         )
 
     @classmethod
@@ -348,7 +374,8 @@ class RiskEngine:
         With ``use_cache`` (default) the derived state is read from ``<cache_dir or var_dir>/risk_state``
         when the store has not changed since it was written (``ansim.risk.state``: keyed by the
         store's last batch and row counts, the options and the code), and written after a build.
-        ``kwargs`` are those of :meth:`from_records`.
+        ``kwargs`` are those of :meth:`from_records`; with ``forecaster=`` the key also holds the
+        models' metadata (``forecasts.fingerprint_of``), so a retrained model rebuilds the state.
         """
         from ansim.risk import state as state_mod
         from ansim.store import queries
@@ -425,7 +452,7 @@ class RiskEngine:
     def _crowd_rows(
         self, at: datetime, rows: np.ndarray | None
     ) -> tuple[np.ndarray, crowd_mod.GuCrowd]:
-        gu = self.crowd.gu_at(at)
+        gu = self._gu_crowd(at)
         hour, weekend = crowd_mod.hour_key(at, self.crowd.holidays)
         m = crowd_mod.activity_share(hour, weekend)
         g = self.table.gu_index if rows is None else self.table.gu_index[rows]
@@ -433,6 +460,100 @@ class RiskEngine:
         act = self.weights.activity if rows is None else self.weights.activity[rows]
         people = gu.people[g] * ((1.0 - m) * res + m * act)
         return people, gu
+
+    # --- forecasts ----------------------------------------------------------------------------
+
+    def _case_forecast_row(self, day: date) -> int | None:
+        """Row of the case forecast for ``day``, when it continues exactly the engine's case data."""
+        f = self.forecasts
+        if f is None or f.cases is None:
+            return None
+        origin = f.cases.series.origin.date()
+        # a forecast from an older origin would ignore newer data the engine has: persistence then
+        if origin != self.regions.last_day:
+            return None
+        k = (day - origin).days
+        return k - 1 if 1 <= k <= f.cases.person_risk.shape[1] else None
+
+    def _case_fc(self) -> fc_mod.CaseForecast:
+        f = self.forecasts
+        assert f is not None
+        assert f.cases is not None
+        return f.cases
+
+    def _gu_crowd(self, at: datetime) -> crowd_mod.GuCrowd:
+        """People per gu at ``at``: observed, else forecast (KT daily level, SKT hourly shape), else persistence."""
+        gu = self.crowd.gu_at(at)
+        f = self.forecasts
+        if f is None or gu.basis == "kt-daily+skt-hour":
+            return gu
+        t = as_seoul(at)
+        weekend = t.weekday() >= 5 or t.date() in self.crowd.holidays
+        profile = self.crowd.profile[int(weekend), t.hour]
+        skt = self._skt_forecast_shape(t)
+        if gu.basis == "persistence":
+            daily = f.crowd_daily
+            if daily is None or daily.origin.date() != self.crowd.last_day:
+                return gu
+            k = daily.slot(t)
+            if k is None:
+                return gu
+            ones = np.ones_like(profile)
+            shape, r10, r90, basis = profile, ones, ones, "forecast:kt-daily"
+            if skt is not None:
+                shape, r10, r90 = skt
+                basis = "forecast:kt-daily+skt-hourly"
+            return crowd_mod.GuCrowd(
+                daily.q50[k] * shape,
+                gu.normal,
+                basis,
+                lower=daily.q10[k] * shape * r10,
+                upper=daily.q90[k] * shape * r90,
+            )
+        if skt is None:  # an observed KT day without SKT hours and no SKT forecast for it
+            return gu
+        shape_h, r10_h, r90_h = skt
+        level = self.crowd.daily[(t.date() - self.crowd.day0).days]
+        people = level * shape_h
+        return crowd_mod.GuCrowd(
+            people, gu.normal, "kt-daily+skt-forecast", lower=people * r10_h, upper=people * r90_h
+        )
+
+    def _skt_forecast_shape(self, t: datetime) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(shape of the hour over the day, q10/q50, q90/q50) per gu from the SKT hourly forecast.
+
+        Only for a day the forecast covers whole (the shape is the hour's share of the day's mean)
+        and only when the forecast starts right after the crowd model's last SKT hour.
+        """
+        f = self.forecasts
+        if f is None or f.crowd_hourly is None or self.crowd.hour0 is None:
+            return None
+        hourly = f.crowd_hourly
+        seen = np.flatnonzero(np.all(np.isfinite(self.crowd.hourly_shape), axis=1))
+        if seen.size == 0:
+            return None
+        last_hour = as_seoul(self.crowd.hour0) + timedelta(hours=int(seen[-1]))
+        if last_hour != hourly.origin:
+            return None
+        start = t.replace(hour=0, minute=0, second=0, microsecond=0)
+        k0 = hourly.slot(start)
+        if k0 is None or hourly.slot(start + timedelta(hours=23)) is None:
+            return None
+        day = hourly.q50[k0 : k0 + 24]
+        mean = day.mean(axis=0)
+        q50 = day[t.hour]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shape = np.where(mean > 0, q50 / mean, 1.0)
+            r10 = np.where(q50 > 0, hourly.q10[k0 + t.hour] / q50, 1.0)
+            r90 = np.where(q50 > 0, hourly.q90[k0 + t.hour] / q50, 1.0)
+        return shape, r10, r90
+
+    def _gu_day_hours(self, day: date) -> np.ndarray:
+        """People per gu at each hour of ``day`` (24, gu), with the forecasts where they apply."""
+        start = datetime.combine(day, datetime.min.time(), tzinfo=SEOUL)
+        if self.forecasts is None or "forecast" not in self._gu_crowd(start).basis:
+            return self.crowd.gu_day_hours(day)
+        return np.stack([self._gu_crowd(start + timedelta(hours=h)).people for h in range(24)])
 
     def _flow_load(self, t_s: float) -> np.ndarray:
         """Carriers arriving per gu at ``t_s`` (memoised for the last time asked)."""
@@ -466,7 +587,20 @@ class RiskEngine:
         share = self._share[r]
         copresent = np.minimum(people, people * share)
         g = self.table.gu_index[r]
-        community = self.regions.person_risk[day_row][g] * copresent * a
+        fk = self._case_forecast_row(t.date()) if ahead else None
+        if fk is None:
+            community = self.regions.person_risk[day_row][g] * copresent * a
+        else:
+            pr3 = self._case_fc().person_risk[:, fk, :]
+            community = pr3[1][g] * copresent * a
+        # ratios of the 10 % / 90 % paths to the central value: prevalence and crowd, per row
+        prev_lo = prev_hi = crowd_lo = crowd_hi = None
+        if fk is not None:
+            prev_lo, prev_hi = (pr3[0] / pr3[1])[g], (pr3[2] / pr3[1])[g]
+        if gu.lower is not None and gu.upper is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                crowd_lo = np.where(gu.people > 0, gu.lower / gu.people, 1.0)[g]
+                crowd_hi = np.where(gu.people > 0, gu.upper / gu.people, 1.0)[g]
         t_s = epoch_s(t)
         t1_s = epoch_s(t1) if t1 is not None else None
         if rows is None:
@@ -480,8 +614,40 @@ class RiskEngine:
         dest_w = (1.0 - m) * self.weights.residents[r] + m * self.weights.activity[r]
         carried = flows_mod.carried_presence(load, g, dest_w)
         mobility = carried * share * ONE_MILLION * a
-        info = {"day_row": day_row, "ahead": ahead, "crowd": gu, "activity_risk": a}
-        return _Layers(community, site, mobility, people, copresent), info
+        info = {
+            "day_row": day_row,
+            "ahead": ahead,
+            "crowd": gu,
+            "activity_risk": a,
+            "case_forecast_row": fk,
+            "prevalence_ratio": None if prev_lo is None else (prev_lo, prev_hi),
+        }
+        layers = _Layers(community, site, mobility, people, copresent)
+        if prev_lo is not None or crowd_lo is not None:
+            lo = (1.0 if prev_lo is None else prev_lo) * (1.0 if crowd_lo is None else crowd_lo)
+            hi = (1.0 if prev_hi is None else prev_hi) * (1.0 if crowd_hi is None else crowd_hi)
+            layers.community_lower = community * lo
+            layers.community_upper = community * hi
+        return layers, info
+
+    @staticmethod
+    def _persistence_widening(info: dict[str, Any]) -> float:
+        """microCOVID's ÷3 / ×3, widened by 25 % per day ahead unless forecast cases are used."""
+        if info.get("case_forecast_row") is not None:
+            return ERROR_FACTOR
+        return ERROR_FACTOR * (1 + WIDENING_PER_DAY * info["ahead"])
+
+    def _bounds(
+        self, layers: _Layers, total: np.ndarray, info: dict[str, Any]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper µCoV of the totals: the forecasts' 10-90 % paths, then ÷3 / ×3."""
+        widen = self._persistence_widening(info)
+        if layers.community_lower is None or layers.community_upper is None:
+            return total / widen, total * widen
+        rest = layers.exposure_site + layers.mobility
+        lower = self._combine(layers.community_lower + rest) / widen
+        upper = self._combine(layers.community_upper + rest) * widen
+        return lower, upper
 
     def _presence_rows(self, rows: np.ndarray, t0_s: float, t1_s: float | None) -> np.ndarray:
         """Presence in a few rows through the row index (only the events touching them)."""
@@ -563,6 +729,9 @@ class RiskEngine:
         layers, info = self._layers(at, rows)
         total = self._combine(layers.community + layers.exposure_site + layers.mobility)
         cells = self.table.cells if rows is None else self.table.cells[rows]
+        bounds = None
+        if layers.community_lower is not None:
+            bounds = self._bounds(layers, total, info)
         if resolution is not None and resolution != self.table.resolution:
             if resolution > self.table.resolution:
                 raise InputError(
@@ -576,13 +745,21 @@ class RiskEngine:
                 cells.size,
             )
             cells, inv = np.unique(parents, return_inverse=True)
-            total = np.bincount(inv, total) / np.bincount(inv)
-        widen = ERROR_FACTOR * (1 + WIDENING_PER_DAY * info["ahead"])
+            counts = np.bincount(inv)
+            total = np.bincount(inv, total) / counts
+            if bounds is not None:
+                bounds = (
+                    np.bincount(inv, bounds[0]) / counts,
+                    np.bincount(inv, bounds[1]) / counts,
+                )
+        if bounds is None:
+            widen = self._persistence_widening(info)
+            bounds = (total / widen, total * widen)
         return {
             "cell": cells,
             "ucov": total,
-            "lower": total / widen,
-            "upper": total * widen,
+            "lower": bounds[0],
+            "upper": bounds[1],
             "level": self.level_of_ucov(total),
         }
 
@@ -619,14 +796,32 @@ class RiskEngine:
             "exposure_site": float(layers.exposure_site[0]),
             "mobility": float(layers.mobility[0]),
         }
+        # the community component along the forecasts' 10 % / 90 % paths (ratios; 1 without)
+        comm_lo = comm_hi = 1.0
+        if layers.community_lower is not None and layers.community_upper is not None:
+            c = float(layers.community[0])
+            comm_lo = float(layers.community_lower[0]) / c if c > 0 else 1.0
+            comm_hi = float(layers.community_upper[0]) / c if c > 0 else 1.0
         expected_people = float(layers.copresent[0])
         if people is not None:
             if not math.isfinite(people) or people < 0:
                 raise InputError(f"must be a count >= 0, got {people!r}", field="people")
             scale = people / expected_people if expected_people > 0 else 0.0
             comp = {k: v * scale for k, v in comp.items()}
+            # the person's own count replaces the crowd: only the prevalence range stays
+            prev = info["prevalence_ratio"]
+            comm_lo = comm_hi = 1.0
+            if prev is not None:
+                comm_lo, comm_hi = float(prev[0][0]), float(prev[1][0])
         total = float(self._combine(np.array([sum(comp.values())]))[0])
-        widen = ERROR_FACTOR * (1 + WIDENING_PER_DAY * info["ahead"])
+        widen = self._persistence_widening(info)
+        ratio = dict.fromkeys(comp, (1.0, 1.0))
+        ratio["community"] = (comm_lo, comm_hi)
+        rest = comp["exposure_site"] + comp["mobility"]
+        lower = float(self._combine(np.array([comp["community"] * comm_lo + rest]))[0]) / widen
+        upper = float(self._combine(np.array([comp["community"] * comm_hi + rest]))[0]) * widen
+        if comm_lo == 1.0 and comm_hi == 1.0:
+            lower, upper = total / widen, total * widen
         band = band_of(total, budget_ucov=self.budget_ucov)
         gi = int(self.table.gu_index[row])
         region = self.region_info(self.table.gu_codes[gi], t.date())
@@ -645,43 +840,42 @@ class RiskEngine:
             context=context,
             budget_ucov=self.budget_ucov,
         )
-        drivers: list[dict[str, Any]] = [
-            {
-                "key": d.key,
-                "ucov": {
-                    "value": d.ucov,
-                    "lower": d.ucov / widen,
-                    "upper": d.ucov * widen,
-                    "unit": "µCoV",
-                },
-                "share": {"value": d.share, "unit": "fraction"},
-                "reason_en": f"{d.reason_en} Adds about {d.ucov:,.1f} µCoV "
-                f"(range {d.ucov / widen:,.1f}-{d.ucov * widen:,.1f} µCoV) to this visit.",
-                "reason_ko": f"{d.reason_ko} 이 방문의 위험을 약 {d.ucov:,.1f} µCoV "
-                f"(범위 {d.ucov / widen:,.1f}-{d.ucov * widen:,.1f} µCoV) 높입니다.",
-            }
-            for d in explanation.drivers
-        ]
+        drivers: list[dict[str, Any]] = []
+        for d in explanation.drivers:
+            r_lo, r_hi = ratio.get(d.key, (1.0, 1.0))
+            d_lo, d_hi = d.ucov * r_lo / widen, d.ucov * r_hi * widen
+            drivers.append(
+                {
+                    "key": d.key,
+                    "ucov": {"value": d.ucov, "lower": d_lo, "upper": d_hi, "unit": "µCoV"},
+                    "share": {"value": d.share, "unit": "fraction"},
+                    "reason_en": f"{d.reason_en} Adds about {d.ucov:,.1f} µCoV "
+                    f"(range {d_lo:,.1f}-{d_hi:,.1f} µCoV) to this visit.",
+                    "reason_ko": f"{d.reason_ko} 이 방문의 위험을 약 {d.ucov:,.1f} µCoV "
+                    f"(범위 {d_lo:,.1f}-{d_hi:,.1f} µCoV) 높입니다.",
+                }
+            )
+        gu_crowd: crowd_mod.GuCrowd = info["crowd"]
+        if info["ahead"] == 0:
+            prevalence_basis = "observed"
+        elif info["case_forecast_row"] is not None:
+            prevalence_basis = (
+                f"forecast ({info['ahead']} day(s) ahead: per-gu case model, median with its "
+                "10-90% range)"
+            )
+        else:
+            prevalence_basis = f"persistence ({info['ahead']} day(s) ahead, uncertainty widened)"
         basis = {
-            "prevalence": "observed"
-            if info["ahead"] == 0
-            else f"persistence ({info['ahead']} day(s) ahead, uncertainty widened)",
-            "crowd": info["crowd"].basis,
+            "prevalence": prevalence_basis,
+            "crowd": gu_crowd.basis,
             "activity": "reference visit (1 h indoors, normal distance and voice, no masks)"
             if activity is None
             else "given",
             "variant": era.value,
         }
-        if info["ahead"]:
-            drivers.append(
-                {
-                    "key": "forecast",
-                    "ucov": None,
-                    "share": None,
-                    "reason_en": f"{info['ahead']} day(s) past the latest case data: today's prevalence is carried forward (no forecast model loaded), so the range is wider.",
-                    "reason_ko": f"최신 확진 자료보다 {info['ahead']}일 뒤입니다. 예측 모델 없이 현재 유행 수준을 그대로 적용해 범위가 더 넓습니다.",
-                }
-            )
+        forecast_driver = self._forecast_driver(info, region, gi, gu_crowd)
+        if forecast_driver is not None:
+            drivers.append(forecast_driver)
         advice = [
             {
                 "key": adv.key,
@@ -696,8 +890,8 @@ class RiskEngine:
             cell=cell_to_hex(self.table.cells[row]),
             at=t,
             ucov=total,
-            lower=total / widen,
-            upper=total * widen,
+            lower=lower,
+            upper=upper,
             components=comp,
             level=band.key,
             level_ko=band.name_ko,
@@ -707,9 +901,91 @@ class RiskEngine:
             basis=basis,
         )
 
+    def _forecast_driver(
+        self, info: dict[str, Any], region: dict[str, Any], gi: int, gu_crowd: crowd_mod.GuCrowd
+    ) -> dict[str, Any] | None:
+        """The ``forecast`` driver: what is forecast (cases, crowd) with its 10-90 % range, or why not."""
+        ahead = int(info["ahead"])
+        crowd_forecast = "forecast" in gu_crowd.basis
+        if not ahead and not crowd_forecast:
+            return None
+        name_en, name_ko = self.regions.names_en[gi], self.regions.names_ko[gi]
+        en: list[str] = []
+        ko: list[str] = []
+        data: dict[str, Any] = {}
+        fk = info["case_forecast_row"]
+        if ahead:
+            last = self.regions.last_day.isoformat()
+            en.append(f"{ahead} day(s) past the latest case data ({last}).")
+            ko.append(f"최신 확진 자료({last})보다 {ahead}일 뒤입니다.")
+        if fk is not None:
+            cf = self._case_fc()
+            day = [float(q[fk, gi]) for q in (cf.series.q10, cf.series.q50, cf.series.q90)]
+            week = [float(w) for w in cf.cases_past_week[:, fk, gi]]
+            trained = cf.series.trained_to[:10]
+            en.append(
+                f"Forecast new cases in {name_en}: {day[1]:.1f} a day (80% range "
+                f"{day[0]:.1f}-{day[2]:.1f}), {week[1]:.0f} in the last 7 days "
+                f"({week[0]:.0f}-{week[2]:.0f}); a LightGBM quantile model trained on data to {trained}."
+            )
+            ko.append(
+                f"{name_ko} 신규 확진자 예측: 하루 {day[1]:.1f}명 (80% 범위 {day[0]:.1f}-{day[2]:.1f}명), "
+                f"최근 7일 {week[1]:.0f}명 ({week[0]:.0f}-{week[2]:.0f}명). {trained}까지의 자료로 학습한 "
+                "LightGBM 분위수 모델입니다."
+            )
+            data["cases_per_day"] = {
+                "value": day[1],
+                "lower": day[0],
+                "upper": day[2],
+                "unit": "new cases (median, 10-90% quantiles)",
+            }
+            data["cases_7d"] = {
+                "value": week[1],
+                "lower": week[0],
+                "upper": week[2],
+                "unit": "cases in the 7 days to this day (observed + forecast)",
+            }
+            data["cases_model_trained_to"] = trained
+        elif ahead:
+            if self.forecasts is None:
+                why_en, why_ko = "no forecast model loaded", "예측 모델이 없어"
+            else:
+                why_en = "the case forecast model does not continue the latest data; retrain with `ansim train`"
+                why_ko = "확진자 예측 모델이 최신 자료에 이어지지 않아(`ansim train`으로 다시 학습)"
+            en.append(f"Today's prevalence is carried forward ({why_en}), so the range is wider.")
+            ko.append(f"{why_ko} 현재 유행 수준을 그대로 적용해 범위가 더 넓습니다.")
+        if crowd_forecast and gu_crowd.lower is not None and gu_crowd.upper is not None:
+            p = [float(gu_crowd.lower[gi]), float(gu_crowd.people[gi]), float(gu_crowd.upper[gi])]
+            hourly = "skt" in gu_crowd.basis
+            src_en = "SK Telecom hourly model" if hourly else "KT daily model"
+            src_ko = "SK텔레콤 시간별 모델" if hourly else "KT 일별 모델"
+            en.append(
+                f"Forecast people present in {name_en} this hour: {p[1]:,.0f} "
+                f"(80% range {p[0]:,.0f}-{p[2]:,.0f}; {src_en})."
+            )
+            ko.append(
+                f"{name_ko} 이 시간 체류 인구 예측: {p[1]:,.0f}명 (80% 범위 {p[0]:,.0f}-{p[2]:,.0f}명, {src_ko})."
+            )
+            data["people"] = {
+                "value": p[1],
+                "lower": p[0],
+                "upper": p[2],
+                "unit": "people present in the gu (median, 10-90% quantiles)",
+            }
+        out: dict[str, Any] = {
+            "key": "forecast",
+            "ucov": None,
+            "share": None,
+            "reason_en": " ".join(en),
+            "reason_ko": " ".join(ko),
+        }
+        if data:
+            out["forecast"] = data
+        return out
+
     def _people_by_hour(self, row: int, t: datetime) -> dict[int, float]:
         """Expected co-present people at each hour of the same day (for the less-crowded-hour advice)."""
-        hours = self.crowd.gu_day_hours(t.date())[:, int(self.table.gu_index[row])]
+        hours = self._gu_day_hours(t.date())[:, int(self.table.gu_index[row])]
         weekend = crowd_mod.hour_key(t, self.crowd.holidays)[1]
         res, act = self.weights.residents[row], self.weights.activity[row]
         share = float(self._share[row])
@@ -891,23 +1167,46 @@ class RiskEngine:
             float(self.regions.rt_q975[i, j]),
         )
         inc = float(self.regions.incidence_per_100k[i, j])
-        return {
+        week = float(self.regions.cases_past_week[i, j])
+        pr = (
+            float(self.regions.person_risk[i, j]),
+            float(self.regions.person_risk_lower[i, j]),
+            float(self.regions.person_risk_upper[i, j]),
+        )
+        inc_lo = inc_hi = inc
+        week_range: dict[str, float] = {}
+        date_shown = self.regions.day0 + timedelta(days=i)
+        fk = self._case_forecast_row(day) if ahead else None
+        if fk is not None:
+            cf = self._case_fc()
+            w = cf.cases_past_week[:, fk, j]
+            per = 1e5 / float(self.regions.population[j])
+            inc_lo, inc, inc_hi = (float(x) * per for x in w)
+            week = float(w[1])
+            week_range = {"lower": float(w[0]), "upper": float(w[2])}
+            pr = (
+                float(cf.person_risk[1, fk, j]),
+                float(cf.person_risk_lower[fk, j]),
+                float(cf.person_risk_upper[fk, j]),
+            )
+            date_shown = day
+        out = {
             "code": code,
             "name": self.regions.names_ko[j],
             "name_en": self.regions.names_en[j],
-            "date": (self.regions.day0 + timedelta(days=i)).isoformat(),
+            "date": date_shown.isoformat(),
             "days_ahead": ahead,
             "incidence_per_100k": {
                 "value": inc,
-                "lower": inc,
-                "upper": inc,
+                "lower": inc_lo,
+                "upper": inc_hi,
                 "unit": "confirmed cases per 100,000 residents in the last 7 days",
             },
-            "new_cases_7d": {"value": float(self.regions.cases_past_week[i, j]), "unit": "cases"},
+            "new_cases_7d": {"value": week, **week_range, "unit": "cases"},
             "person_risk": {
-                "value": float(self.regions.person_risk[i, j]),
-                "lower": float(self.regions.person_risk_lower[i, j]),
-                "upper": float(self.regions.person_risk_upper[i, j]),
+                "value": pr[0],
+                "lower": pr[1],
+                "upper": pr[2],
                 "unit": "µCoV (chance a random resident is infectious, in millionths)",
             },
             "rt": {
@@ -928,6 +1227,21 @@ class RiskEngine:
                 "rules_en": list(getattr(dist.rule, "restrictions_en", ())),
             },
         }
+        if fk is not None:
+            series = self._case_fc().series
+            out["forecast"] = {
+                "basis": "forecast",
+                "new_cases": {
+                    "value": float(series.q50[fk, j]),
+                    "lower": float(series.q10[fk, j]),
+                    "upper": float(series.q90[fk, j]),
+                    "unit": "new cases on the day (median, 10-90% quantiles)",
+                },
+                "model_trained_to": series.trained_to[:10],
+                "note": "incidence and person risk from the observed days and the forecast; Rt and "
+                f"the distancing level are those of the latest data day ({self.regions.last_day})",
+            }
+        return out
 
 
 PLACE_TYPES_KO = {
@@ -1025,9 +1339,37 @@ def _state_location(
         "positivity_pct": kwargs.get("positivity_pct", KOREA_POSITIVITY_PCT),
         "ascertainment": asc if asc is not None else settings.ascertainment_factor,
         "budget_ucov": kwargs.get("budget_ucov") or settings.yearly_budget_ucov,
+        "forecast_models": fc_mod.fingerprint_of(kwargs.get("forecaster")),
     }
     key = state_mod.state_key(version, url=identity, options=options)
     return state_mod.state_path(cache, key), table
+
+
+def _forecast_tables(
+    forecaster: Any,
+    *,
+    regions: RegionSeries,
+    data_dir: Path,
+    positivity_pct: float | None,
+    ascertainment: float | None,
+) -> tuple[fc_mod.ForecastTables | None, list[str]]:
+    """Forecast tables from a ``Forecaster`` or a model directory (None when it holds no models)."""
+    if isinstance(forecaster, str | Path):
+        # no models: the same engine as without ``forecaster`` (same state-cache key, no note)
+        if fc_mod.models_fingerprint(forecaster) is None:
+            return None, []
+        from ansim.forecast.forecaster import Forecaster
+
+        forecaster = Forecaster.load(forecaster, data_dir=data_dir)
+    return fc_mod.tables_from_forecaster(
+        forecaster,
+        gu_codes=regions.gu_codes,
+        new_cases=regions.new_cases,
+        cases_last_day=regions.last_day,
+        population=regions.population,
+        positivity_pct=positivity_pct,
+        ascertainment=ascertainment,
+    )
 
 
 _GRAVITY: dict[tuple[str, tuple[str, ...]], flows_mod.GravityModel] = {}

@@ -8,7 +8,8 @@ over:
 - the store's version (``store.queries.store_version``: last batch id, batch count, rows per data
   table; every ingest writes a batch, so any new data changes the key),
 - the store URL (password hidden), the build options (resolution, data dir, kernel, positivity,
-  ascertainment, budget),
+  ascertainment, budget) and, when the engine uses forecast models, the hash of their metadata
+  (``forecasts.fingerprint_of``: a retrained model changes the key),
 - the code of the modules that build the state (``ansim/risk``, ``ansim/geo``, the readers) and the
   size and mtime of the bundled files it reads, so an upgrade or a new data file invalidates it.
 
@@ -144,6 +145,7 @@ def _classes() -> dict[str, type]:
     from ansim.risk.engine import RegionSeries
     from ansim.risk.exposure import ExposureField, KernelParams
     from ansim.risk.flows import GravityModel
+    from ansim.risk.forecasts import CaseForecast, ForecastSeries, ForecastTables
     from ansim.risk.zones import ZoneSeries
 
     return {
@@ -156,6 +158,9 @@ def _classes() -> dict[str, type]:
             ExposureField,
             KernelParams,
             ZoneSeries,
+            ForecastTables,
+            ForecastSeries,
+            CaseForecast,
         )
     }
 
@@ -252,7 +257,7 @@ def _decode(value: Any, arrays: Any, classes: dict[str, type]) -> Any:
     raise ValueError(f"unknown tag {kind!r}")
 
 
-_PARTS = ("regions", "crowd", "weights", "gravity", "exposures", "zones")
+_PARTS = ("regions", "crowd", "weights", "gravity", "exposures", "zones", "forecasts")
 _SCALARS = ("budget_ucov", "footprint_m2", "notes")
 
 

@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from ansim.settings import get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 BUSY_TIMEOUT_MS = 30_000
+BATCH_CHANNEL = "ansim_batches"
+"""PostgreSQL ``NOTIFY`` channel: every committed batch is announced on it (see ``notify_batch``)."""
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
@@ -31,6 +33,16 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def notify_batch(conn: Connection, batch_id: int) -> None:
+    """Announce ``batch_id`` to the API instances listening (PostgreSQL; a no-op on SQLite).
+
+    Call it inside the batch's transaction: the server delivers ``NOTIFY`` only on COMMIT, and
+    never for a transaction rolled back, so listeners hear of committed batches only.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_notify(BATCH_CHANNEL, str(batch_id))))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -30,6 +30,7 @@ from ansim.records import ExposureEvent, Place
 from ansim.settings import get_settings
 from ansim.sources.boundaries import RegionRecord
 from ansim.store import schema
+from ansim.store.db import notify_batch
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,16 @@ def _upsert(
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
 
 
+def _portable(row: dict[str, Any], batch_id: int, **extra: Any) -> dict[str, Any]:
+    """``row`` with its batch id, NUL characters dropped from text (PostgreSQL refuses them in
+    text columns; a few disaster-message dumps carry them), so both backends store the same text."""
+    out = {**row, **extra, "batch_id": batch_id}
+    for name, value in out.items():
+        if isinstance(value, str) and "\x00" in value:
+            out[name] = value.replace("\x00", "")
+    return out
+
+
 def _count(conn: Connection, table: sa.Table) -> int:
     return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
 
@@ -157,9 +168,7 @@ def _write_batch(
             stmt = _upsert(conn, table, keys=keys, coalesce=coalesce)
             total = len(rows)
             for offset in range(0, total, CHUNK_ROWS):
-                chunk = [
-                    {**row, "batch_id": batch_id} for row in rows[offset : offset + CHUNK_ROWS]
-                ]
+                chunk = [_portable(row, batch_id) for row in rows[offset : offset + CHUNK_ROWS]]
                 conn.execute(stmt, chunk)
                 if on_progress is not None:
                     on_progress(min(offset + CHUNK_ROWS, total), total)
@@ -169,6 +178,7 @@ def _write_batch(
             .where(batches.c.id == batch_id)
             .values(status="loaded", rows_new=rows_new, finished_at=datetime.now(UTC))
         )
+        notify_batch(conn, batch_id)  # delivered to the other API instances on COMMIT
         pause = get_settings().ingest_pause_before_commit_s
         if pause > 0:
             # Tests kill -9 the process here, with every row written but not committed.
@@ -549,12 +559,12 @@ def ingest_alert_messages(
         before = _count(conn, schema.alert_messages)
         if exposure_rows:
             stmt = _upsert(conn, schema.exposure_events, keys=("source", "source_record_id"))
-            conn.execute(stmt, [{**row, "batch_id": batch_id} for row in exposure_rows])
+            conn.execute(stmt, [_portable(row, batch_id) for row in exposure_rows])
         stmt = _upsert(conn, schema.alert_messages, keys=("id",))
         total = len(messages)
         for offset in range(0, total, CHUNK_ROWS):
             chunk = [
-                {**row, "source": source, "batch_id": batch_id}
+                _portable(row, batch_id, source=source)
                 for row in messages[offset : offset + CHUNK_ROWS]
             ]
             conn.execute(stmt, chunk)

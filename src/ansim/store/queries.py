@@ -146,8 +146,8 @@ def store_version(engine: Engine, *, tables: Iterable[str] | None = None) -> dic
 
     Every write goes through an ingestion batch (``ansim.store.ingest``), so a new batch id means
     new or changed rows; the counts catch rows removed outside a batch. ``tables`` limits the counts
-    to some data tables (default: all of ``schema.DATA_TABLES``). Derived caches (the risk engine's
-    state, ``ansim.risk.state``) key on it.
+    to some data tables (default: all of ``schema.DATA_TABLES``). On PostgreSQL it also holds the
+    database's oid. Derived caches (the risk engine's state, ``ansim.risk.state``) key on it.
     """
     b = schema.ingestion_batches
     chosen = [t for t in schema.DATA_TABLES if tables is None or t.name in set(tables)]
@@ -156,6 +156,14 @@ def store_version(engine: Engine, *, tables: Iterable[str] | None = None) -> dic
             sa.select(sa.func.max(b.c.id), sa.func.count()).select_from(b)
         ).one()
         out = {"last_batch_id": int(last or 0), "batches": int(batches)}
+        if conn.dialect.name == "postgresql":
+            # a database dropped and re-created under the same URL gets a new oid: a cached state
+            # keyed on the URL and these numbers must not outlive the data it was built from
+            out["database_oid"] = int(
+                conn.execute(
+                    sa.text("SELECT oid FROM pg_database WHERE datname = current_database()")
+                ).scalar_one()
+            )
         for t in chosen:
             out[t.name] = int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
     return out

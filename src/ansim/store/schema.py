@@ -250,6 +250,10 @@ subscriptions = sa.Table(
     sa.Column("area_encrypted", sa.Text, nullable=False),  # Fernet token of {geometry, cells}
     sa.Column("webhook_encrypted", sa.Text, nullable=True),  # Fernet token of {url, secret}
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Plan subscriptions (issue 8, migration 0004): kind 'plans' holds the plans only as a Fernet
+    # token (ansim.plans.vault) and an empty area_encrypted.
+    sa.Column("kind", sa.String(16), nullable=False, server_default="area"),
+    sa.Column("plans_encrypted", sa.Text, nullable=True),
 )
 
 subscription_events = sa.Table(

@@ -66,7 +66,7 @@ def _risk_parameters() -> list[dict[str, Any]]:
             "name": "at",
             "in": "query",
             "required": False,
-            "description": "Time (ISO 8601; without offset = Seoul). Default: now.",
+            "description": "Time (ISO 8601; without offset = Seoul). Default: now (`ANSIM_DEMO_NOW` when set).",
             "schema": {"type": "string", "format": "date-time"},
         }
     )
@@ -161,7 +161,7 @@ async def risk(request: Request) -> Response:
     assert lon is not None
     at_text = query.get("at")
     if at_text is None:
-        when = hour_of(now_seoul())
+        when = hour_of(state.settings.demo_now or now_seoul())
     else:
         try:
             when = hour_of(parse_datetime(at_text))
@@ -295,7 +295,10 @@ async def risk_cells(
             max_length=200,
         ),
     ],
-    at: Annotated[datetime | None, Query(description="Time (default now), per hour.")] = None,
+    at: Annotated[
+        datetime | None,
+        Query(description="Time (default now, or `ANSIM_DEMO_NOW` when set), per hour."),
+    ] = None,
     resolution: Annotated[
         int | None, Query(ge=MIN_RESOLUTION, le=15, description="H3 resolution (default 10).")
     ] = None,
@@ -318,7 +321,7 @@ async def risk_cells(
             type_="bbox-too-large",
             errors=[{"field": "query.bbox", "reason": f"area above {limit:g} km²"}],
         )
-    when = hour_of(at if at is not None else now_seoul())
+    when = hour_of(at if at is not None else (state.settings.demo_now or now_seoul()))
     key = (state.generation, box, when.timestamp(), res)
     body = state.cells_cache.get(key)
     if body is None:

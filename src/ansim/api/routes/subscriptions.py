@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 import orjson
@@ -169,7 +169,26 @@ async def events(
     as they come (within 2 s of the ingest that raised the risk). Ends when the subscription is
     deleted."""
     await _authorise(state, sub_id, _token(request, x_token, q_token))
-    after = int(last_event_id) if last_event_id else 0
+    return event_stream(state, request, sub_id, after=int(last_event_id) if last_event_id else 0)
+
+
+def event_stream(
+    state: PlatformState,
+    request: Request,
+    sub_id: str,
+    *,
+    after: int,
+    held: Callable[[], bool] | None = None,
+    transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    event_name: str = "alert",
+) -> EventSourceResponse:
+    """The SSE response of a subscription's stored events after ``after`` (shared by area and plan
+    subscriptions). ``held``: whether this worker holds the subscription (when not, an idle round
+    asks the store whether it still exists); ``transform``: applied to each payload on the way out
+    (plan warnings are stored sealed)."""
+
+    def is_held() -> bool:
+        return held() if held is not None else sub_id in state.subs
 
     async def stream() -> AsyncIterator[dict[str, Any]]:
         nonlocal after
@@ -180,12 +199,14 @@ async def events(
                 found = await run_in_threadpool(subs_mod.events_after, state.db, sub_id, after)
                 for event_id, payload in found:
                     after = event_id
+                    if transform is not None:
+                        payload = await run_in_threadpool(transform, payload)
                     yield {
                         "id": str(event_id),
-                        "event": "alert",
+                        "event": event_name,
                         "data": orjson.dumps(payload).decode(),
                     }
-                if not found and sub_id not in state.subs:
+                if not found and not is_held():
                     alive = await run_in_threadpool(subs_mod.check_token, state.db, sub_id, "x")
                     if alive is None:
                         yield {"event": "deleted", "data": "{}"}

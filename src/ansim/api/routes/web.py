@@ -1,5 +1,6 @@
-"""The web map: the page at ``/``, its static assets, basemap GeoJSON, the public live stream and the
-calendar (.ics) check the page uses.
+"""The web map: the page at ``/``, its static assets, basemap GeoJSON and the public live stream.
+
+(The page checks a dropped calendar with ``POST /v1/itinerary`` and ``Content-Type: text/calendar``.)
 
 - ``GET /``: the page (``ansim/web/static/index.html``); ``GET /web/static/{path}``: assets.
 - ``GET /web/config.json``: the demo "now", levels and palette, networks' extents.
@@ -7,10 +8,9 @@ calendar (.ics) check the page uses.
   request, then kept in memory (gzip-compressed when the client accepts it).
 - ``GET /v1/events``: public server-sent events, one ``update`` per batch of new data, carrying the
   new exposure sites (public fields only) so a map shows them without a reload.
-- ``POST /web/plan-check``: an iCalendar body checked like ``ansim plan check`` (nothing stored).
 
-The bundled data end in 2020-21, so the page's "now" is a demo time: ``ANSIM_DEMO_NOW`` (ISO 8601,
-naive = Seoul) or else the start of the hour of the newest exposure event in the store. It follows
+The bundled data end in 2020-21, so the page's "now" is a demo time: ``Settings.demo_now``
+(``ANSIM_DEMO_NOW``, ISO 8601, naive = Seoul) or else the start of the hour of the newest exposure event in the store. It follows
 new data: a newer exposure event moves it forward (never past the real clock).
 """
 
@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,7 +34,7 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from ansim.api.deps import RateLimited, RiskDep, StateDep
+from ansim.api.deps import RateLimited, StateDep
 from ansim.api.problems import Problem
 from ansim.api.state import PlatformState
 from ansim.risk.levels import BANDS
@@ -46,7 +45,6 @@ router = APIRouter(tags=["web"])
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "web" / "static"
 GEOJSON = "application/geo+json"
-MAX_ICS_BYTES = 1_000_000
 EVENTS_POLL_S = 0.5
 MAX_FEATURES_PER_UPDATE = 500
 BASEMAP_LAYERS = ("gu", "dong", "roads", "stations")
@@ -155,15 +153,17 @@ def newest_exposure_start(db: Engine) -> datetime | None:
     return as_seoul(value)
 
 
-def demo_now(db: Engine, *, configured: str | None = None) -> tuple[datetime, str]:
+def demo_now(db: Engine, *, configured: str | datetime | None = None) -> tuple[datetime, str]:
     """The page's "now" and where it comes from (``configured``, ``data`` or ``clock``).
 
-    ``configured`` (``ANSIM_DEMO_NOW``) wins; else the end of the hour of the newest exposure event's
+    ``configured`` (``Settings.demo_now``, env ``ANSIM_DEMO_NOW``) wins; else the end of the hour of the newest exposure event's
     start (so it is on the map), since the
     bundled data stop in 2021 and the real clock would show an empty map; never later than the clock.
     """
     clock = now_seoul()
     if configured:
+        if isinstance(configured, datetime):
+            return as_seoul(configured), "configured"
         return as_seoul(parse_datetime(configured)), "configured"
     newest = newest_exposure_start(db)
     if newest is None or newest > clock:
@@ -172,11 +172,8 @@ def demo_now(db: Engine, *, configured: str | None = None) -> tuple[datetime, st
     return newest.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1), "data"
 
 
-def _configured_now(state: PlatformState) -> str | None:
-    value = getattr(state.settings, "demo_now", None)
-    if value:
-        return str(value)
-    return os.environ.get("ANSIM_DEMO_NOW") or None
+def _configured_now(state: PlatformState) -> datetime | None:
+    return state.settings.demo_now
 
 
 @router.get("/web/config.json", include_in_schema=False)
@@ -351,38 +348,3 @@ async def events(
             await asyncio.sleep(EVENTS_POLL_S)
 
     return EventSourceResponse(stream(), ping=15, headers={"Cache-Control": "no-store"})
-
-
-# --- calendar check -------------------------------------------------------------------------------
-
-
-@router.post("/web/plan-check", include_in_schema=False)
-async def plan_check(request: Request, risk: RiskDep, _: RateLimited) -> Response:
-    """Check the plans of an iCalendar body (``text/calendar``) against the live risk.
-
-    Same answer as ``POST /v1/itinerary`` plus ``window``; the calendar is neither stored nor logged.
-    """
-    from ansim.plans.check import check_plans
-    from ansim.plans.ical import read_ics
-
-    data = await request.body()
-    if len(data) > MAX_ICS_BYTES:
-        raise Problem(413, f"calendar larger than {MAX_ICS_BYTES:,} bytes")
-    if not data.lstrip()[:15].upper().startswith(b"BEGIN:VCALENDAR"):
-        raise Problem(
-            422,
-            "not an iCalendar file (it must start with BEGIN:VCALENDAR)",
-            errors=[{"field": "body", "reason": "iCalendar (.ics) text"}],
-        )
-
-    def run() -> bytes:
-        plans, window = read_ics(data, source="calendar")
-        answer = check_plans(plans, risk)
-        answer["window"] = [isoformat_seoul(window[0]), isoformat_seoul(window[1])]
-        return orjson.dumps(answer, option=orjson.OPT_SERIALIZE_NUMPY, default=str)
-
-    return Response(
-        await run_in_threadpool(run),
-        media_type="application/json",
-        headers={"Cache-Control": "no-store"},
-    )

@@ -476,7 +476,7 @@ async function checkCalendar(file) {
   out.innerHTML = `<p class="small">${t("loading")} ${esc(file.name)}</p>`;
   try {
     const text = await file.text();
-    state.planData = await api("/web/plan-check", { method: "POST", headers: { "Content-Type": "text/calendar" }, body: text });
+    state.planData = await api("/v1/itinerary", { method: "POST", headers: { "Content-Type": "text/calendar" }, body: text });
     renderPlans();
   } catch (err) {
     state.planData = null;
