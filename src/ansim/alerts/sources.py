@@ -8,7 +8,6 @@ Both files are CSV (optionally gzip). The MOIS Seoul dump has columns ``연,월,
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ansim.errors import InputError
+from ansim.sources.encoding import read_text
 from ansim.timeutil import SEOUL
 
 MOIS_COLUMNS = ("연", "월", "일", "시", "분", "수신지역", "내용")
@@ -33,20 +33,9 @@ class RawMessage:
     source_id: str
 
 
-def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    for encoding in ("utf-8-sig", "cp949"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InputError("not UTF-8 or CP949 text", source=path.name)
-
-
 def _rows(path: Path) -> tuple[list[str], Iterator[list[str]]]:
-    reader = csv.reader(io.StringIO(_read_text(path), newline=""))
+    # One encoding detector for every source (UTF-8, BOM, CP949/EUC-KR; gzip transparent).
+    reader = csv.reader(io.StringIO(read_text(path).text, newline=""))
     try:
         header = next(reader)
     except StopIteration:

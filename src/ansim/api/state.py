@@ -42,7 +42,7 @@ from ansim.errors import OutOfCoverageError
 from ansim.records import ExposureEvent
 from ansim.risk.levels import BANDS, band_index
 from ansim.settings import Settings
-from ansim.store import schema
+from ansim.store import queries, schema
 from ansim.timeutil import SEOUL, as_seoul, isoformat_seoul
 
 if TYPE_CHECKING:
@@ -279,12 +279,11 @@ class PlatformState:
         """New engine and alerts for the batches (runs in a thread; the live engine is untouched)."""
         from ansim.risk import crowd as crowd_mod
         from ansim.risk.engine import region_series
-        from ansim.store import queries
 
         old = self.risk
         assert old is not None
         codes = old.table.gu_codes
-        events = _events_of_batches(self.db, batch_ids)
+        events = queries.exposure_events(self.db, batch_ids=batch_ids)
         fresh = [e for e in events if (e.source, e.source_record_id) not in self.known_exposures]
         case_days = _case_days(self.db, batch_ids, codes)
         crowd_times = _crowd_times(self.db, batch_ids, codes)
@@ -545,30 +544,6 @@ def _new_batches(db: Engine, after_id: int) -> list[int]:
                 sa.select(t.c.id).where(t.c.id > after_id, t.c.status == "loaded").order_by(t.c.id)
             ).scalars()
         ]
-
-
-def _events_of_batches(db: Engine, batch_ids: list[int]) -> list[ExposureEvent]:
-    t = schema.exposure_events
-    with db.connect() as conn:
-        rows = conn.execute(sa.select(t).where(t.c.batch_id.in_(batch_ids))).mappings().all()
-    return [
-        ExposureEvent(
-            source=r["source"],
-            source_record_id=r["source_record_id"],
-            lat=r["lat"],
-            lon=r["lon"],
-            start=r["start_utc"].astimezone(SEOUL),
-            end=r["end_utc"].astimezone(SEOUL),
-            radius_m=r["radius_m"],
-            place_name=r["place_name"],
-            address=r["address"],
-            region_code=r["region_code"],
-            precision=r["precision"],
-            place_type=r["place_type"],
-            cases=r["cases"],
-        )
-        for r in rows
-    ]
 
 
 def _case_days(db: Engine, batch_ids: list[int], codes: tuple[str, ...]) -> list[date]:

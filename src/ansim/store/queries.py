@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -64,10 +64,16 @@ def exposure_events(
     since: datetime | None = None,
     until: datetime | None = None,
     source: str | None = None,
+    batch_ids: Sequence[int] | None = None,
 ) -> list[ExposureEvent]:
-    """Events whose window ``[start, end)`` overlaps ``[since, until)``, times in Seoul, by start."""
+    """Events whose window ``[start, end)`` overlaps ``[since, until)``, times in Seoul, by start.
+
+    ``batch_ids`` limits them to what those ingestion batches wrote (incremental engine updates).
+    """
     t = schema.exposure_events
     query = sa.select(t)
+    if batch_ids is not None:
+        query = query.where(t.c.batch_id.in_(list(batch_ids)))
     if since is not None:
         query = query.where(t.c.end_utc > since)
     if until is not None:
