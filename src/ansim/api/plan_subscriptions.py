@@ -18,7 +18,6 @@ rise while above it) get one warning per (subscription, batch).
 
 from __future__ import annotations
 
-import hmac
 import os
 import secrets
 from dataclasses import dataclass
@@ -131,20 +130,6 @@ def create(
             )
         )
     return {"id": sub_id, "token": token, "webhook_secret": webhook_secret, "created_at": now}
-
-
-def check_token(db: Engine, sub_id: str, token: str | None) -> bool | None:
-    """None: no such plan subscription; False: wrong or missing token; True: it matches."""
-    t = schema.subscriptions
-    with db.connect() as conn:
-        stored = conn.execute(
-            sa.select(t.c.token_sha256).where(t.c.id == sub_id, t.c.kind == KIND)
-        ).scalar()
-    if stored is None:
-        return None
-    if not token:
-        return False
-    return hmac.compare_digest(stored, subs_mod.token_hash(token))
 
 
 def load(db: Engine, cipher: MultiFernet, ids: set[str]) -> list[HeldPlans]:

@@ -121,11 +121,17 @@ def create_subscription(
     }
 
 
-def check_token(engine: Engine, sub_id: str, token: str | None) -> bool | None:
-    """None: no such subscription; False: wrong or missing token; True: the token matches."""
+def check_token(
+    engine: Engine, sub_id: str, token: str | None, *, kind: str | None = None
+) -> bool | None:
+    """None: no such subscription (of ``kind``, when given); False: wrong or missing token;
+    True: the token matches."""
     t = schema.subscriptions
+    query = sa.select(t.c.token_sha256).where(t.c.id == sub_id)
+    if kind is not None:
+        query = query.where(t.c.kind == kind)
     with engine.connect() as conn:
-        stored = conn.execute(sa.select(t.c.token_sha256).where(t.c.id == sub_id)).scalar()
+        stored = conn.execute(query).scalar()
     if stored is None:
         return None
     if not token:

@@ -23,6 +23,7 @@ from ansim.api import subscriptions as subs_mod
 from ansim.api.deps import RateLimited, RiskDep, StateDep
 from ansim.api.problems import Problem
 from ansim.api.routes.subscriptions import TokenHeader, TokenQuery, _token, event_stream
+from ansim.api.routes.subscriptions import _authorise as authorise
 from ansim.api.state import PlatformState
 from ansim.plans import subscriptions as core
 from ansim.timeutil import isoformat_seoul
@@ -81,17 +82,7 @@ def _events_url(sub_id: str) -> str:
 
 
 async def _authorise(state: PlatformState, sub_id: str, token: str | None) -> None:
-    ok = await run_in_threadpool(plan_subs.check_token, state.db, sub_id, token)
-    if ok is None:
-        raise Problem(404, "no such plan subscription")
-    if not ok:
-        raise Problem(
-            401 if not token else 403,
-            "the subscription's own token is needed" if not token else "wrong subscription token",
-            headers={"WWW-Authenticate": 'Bearer realm="ansim-subscription"'}
-            if not token
-            else None,
-        )
+    await authorise(state, sub_id, token, kind=plan_subs.KIND, what="plan subscription")
 
 
 @router.post(

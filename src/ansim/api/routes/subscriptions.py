@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
@@ -41,10 +42,20 @@ def _token(request: Request, header_token: str | None, query_token: str | None) 
     return query_token
 
 
-async def _authorise(state: PlatformState, sub_id: str, token: str | None) -> None:
-    ok = await run_in_threadpool(subs_mod.check_token, state.db, sub_id, token)
+async def _authorise(
+    state: PlatformState,
+    sub_id: str,
+    token: str | None,
+    *,
+    kind: str | None = None,
+    what: str = "subscription",
+) -> None:
+    """404 for an unknown subscription (of ``kind``), 401 without its token, 403 with a wrong one."""
+    ok = await run_in_threadpool(
+        functools.partial(subs_mod.check_token, state.db, sub_id, token, kind=kind)
+    )
     if ok is None:
-        raise Problem(404, "no such subscription")
+        raise Problem(404, f"no such {what}")
     if not ok:
         raise Problem(
             401 if not token else 403,
