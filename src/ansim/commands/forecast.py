@@ -51,14 +51,12 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Train the crowd and case models on the bundled data and save them with metadata."""
-        from ansim.forecast.forecaster import SPECS, train_all
+        from ansim.forecast.forecaster import SPECS, is_current, train_all
         from ansim.forecast.models import FAST, FitParams
         from ansim.settings import get_settings
 
         target = out or _default_models()
-        families = tuple(
-            name for name in SPECS if not (if_missing and (target / name / "model.json").is_file())
-        )
+        families = tuple(name for name in SPECS if not (if_missing and is_current(target / name)))
         if not families:
             typer.echo(f"models present in {target}; nothing to train")
             return
@@ -122,20 +120,20 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(_jsonable(out), default=str))
             return
         for name, entry in out.items():
-            key = "next_24h" if "next_24h" in entry else "h7"
-            m = entry[key]
             typer.echo(
-                f"{name} ({key}, {entry['test_rows']} test rows from {entry['first_test_origin'][:16]}):"
+                f"{name} ({entry['test_rows']} test rows from {entry['first_test_origin'][:16]}):"
             )
-            typer.echo(
-                f"  model MAE {m['mae']:.4g} WAPE {m['wape']:.4f} pinball {m['pinball']:.4g} "
-                f"80% coverage {m['coverage80']:.3f}"
-            )
-            for b in ("seasonal_naive", "persistence", "mean7"):
+            for key in (k for k in ("next_24h", "h7") if k in entry):
+                m = entry[key]
                 typer.echo(
-                    f"  {b:15s} MAE {m[f'{b}_mae']:.4g} WAPE {m[f'{b}_wape']:.4f}  "
-                    f"skill(MAE) {m[f'skill_mae_vs_{b}']:+.3f}"
+                    f"  [{key}] model MAE {m['mae']:.4g} WAPE {m['wape']:.4f} "
+                    f"pinball {m['pinball']:.4g} 80% coverage {m['coverage80']:.3f}"
                 )
+                for b in ("seasonal_naive", "persistence", "mean7"):
+                    typer.echo(
+                        f"    {b:15s} MAE {m[f'{b}_mae']:.4g} WAPE {m[f'{b}_wape']:.4f}  "
+                        f"skill(MAE) {m[f'skill_mae_vs_{b}']:+.3f}"
+                    )
             for note in entry["notes"]:
                 typer.echo(f"  note: {note}")
 

@@ -8,9 +8,10 @@ cutting it at an origin gives the same values as cutting first. Every action is 
 
 Features follow a direct multi-horizon design: one row per (origin, horizon, area), where every
 feature is computed from periods ``<= origin`` and the horizon is itself a feature. The regression
-target is the log change of the target period against a *base* (the seasonal-naive value for
-crowds, the trailing 7-day mean for cases), so a global model pooled across areas learns corrections
-to a sensible baseline rather than absolute levels.
+target is the log change of the target period against a *base* (the day-type profile for hourly
+crowds, the seasonal-naive value for daily crowds, the pooled weekday-adjusted estimate for cases;
+see :mod:`ansim.forecast.profiles`), so a global model pooled across areas learns corrections to a
+sensible baseline rather than absolute levels.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ansim.errors import InputError
+from ansim.forecast import profiles
 
 Kind = Literal["crowd", "cases"]
 SEOUL_TZ = "Asia/Seoul"
@@ -38,6 +40,7 @@ DAY_S = 86400
 # Thresholds of the glitch detector (ratio of a cell to its same-period median of recent weeks).
 _HIGH_RATIO = 1.7  # a doubled cell is ~2.0; legitimate weekly swings of crowds stay within ±20 %
 _LOW_RATIO = 0.55  # a halved or missing cell; Seollal days drop to ~0.85 (hours to ~0.7)
+_FROZEN_RATIO = 0.1  # citywide hourly change / its usual size at that hour of the week
 _CASES_MISSING_MIN_MEAN = (
     10.0  # a zero day for the whole panel is a missing report above this level
 )
@@ -212,11 +215,45 @@ def repair_panel(panel: Panel) -> tuple[Panel, pd.DataFrame]:
     return _repair_crowd(panel)
 
 
+def frozen_periods(values: np.ndarray, *, season: int, holiday: np.ndarray) -> np.ndarray:
+    """Hours in which the whole feed stood still: the citywide median hour-to-hour change is under
+    10% of its usual size at that hour of the week (median of up to four earlier weeks, holidays
+    excluded), or under 20% right after such an hour. The SKT feed has such stretches (2020-02-08
+    00:00–13:00, 2020-02-14 18:00–20:00): every gu drifts by < 0.1% an hour, values the provider
+    filled in, not counts. Looks only backwards; never judged on holidays.
+    """
+    n_t = values.shape[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.log(values)
+    change = np.full(n_t, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        change[1:] = np.nanmedian(np.abs(np.diff(z, axis=0)), axis=1)
+    frozen = np.zeros(n_t, dtype=bool)
+    for t in range(1, n_t):
+        refs = [t - k * season for k in range(1, 5) if t - k * season >= 1]
+        refs = [r for r in refs if not holiday[r]]
+        if len(refs) < 2 or holiday[t] or not np.isfinite(change[t]):
+            continue
+        usual = float(np.nanmedian(change[refs]))
+        if usual <= 0 or not np.isfinite(usual):
+            continue
+        ratio = change[t] / usual
+        frozen[t] = ratio < _FROZEN_RATIO or (frozen[t - 1] and ratio < 2 * _FROZEN_RATIO)
+    return frozen
+
+
 def _repair_crowd(panel: Panel) -> tuple[Panel, pd.DataFrame]:
     v = panel.values.copy()
     s = panel.season
     hol = calendar_frame(panel.index, panel.period_s)["is_holiday"].to_numpy() > 0
+    frozen = (
+        frozen_periods(v, season=s, holiday=hol)
+        if panel.period_s < DAY_S
+        else np.zeros(v.shape[0], dtype=bool)
+    )
     rows: list[tuple[pd.Timestamp, str, float, str]] = []
+    latest = 1.0  # the latest citywide change against the references, carried into frozen hours
     for t in range(v.shape[0]):
         # Reference: the same period in up to four earlier weeks, skipping holidays (a New Year's
         # Day reference would make the next ordinary Wednesday look doubled).
@@ -233,13 +270,22 @@ def _repair_crowd(panel: Panel) -> tuple[Panel, pd.DataFrame]:
         judge = len(refs) >= 2 and not hol[t]
         bad_high = (ratio > _HIGH_RATIO) & judge
         bad_low = (ratio < _LOW_RATIO) & judge
-        bad = bad_gap | bad_high | bad_low
-        if not bad.any():
-            continue
+        bad_frozen = np.full(v.shape[1], bool(frozen[t])) & ~np.isnan(ref)
+        bad = bad_gap | bad_high | bad_low | bad_frozen
         good = ~bad & np.isfinite(ratio)
         common = float(np.median(ratio[good])) if good.sum() >= 3 else 1.0
+        if good.sum() >= 3:
+            latest = common
+        elif frozen[t]:
+            common = latest
+        if not bad.any():
+            continue
         for a in np.flatnonzero(bad):
-            reason = "gap" if bad_gap[a] else ("high" if bad_high[a] else "low")
+            reason = (
+                "gap"
+                if bad_gap[a]
+                else ("frozen" if bad_frozen[a] else ("high" if bad_high[a] else "low"))
+            )
             rows.append((panel.index[t], panel.areas[a], float(v[t, a]), reason))
             v[t, a] = ref[a] * common
     flags = pd.DataFrame(rows, columns=["time", "area", "value", "reason"])
@@ -601,9 +647,23 @@ def design(
         w_short, w_long = (d, s) if hourly else (7, 28)
         m_short = _roll(z, w_short)
         m_long = _roll(z, w_long)
-        base = _take(z, ref1, a_r)
-        fallback = np.isnan(base)
-        base[fallback] = _take(m_short, o_r, a_r)[fallback]
+        snaive = _take(z, ref1, a_r)
+        fallback = np.isnan(snaive)
+        snaive[fallback] = _take(m_short, o_r, a_r)[fallback]
+        base = snaive
+        if hourly:
+            # The day-type profile pools five days where seasonal naive copies one hour.
+            first = panel.index[0].tz_convert(SEOUL_TZ)
+            first_hour = int(first.hour)
+            n_days = (first_hour + n_t + int(horizons.max())) // 24 + 2
+            types = profiles.day_types(
+                first.tz_localize(None).normalize(), n_days, set(_korean_holidays())
+            )
+            est = profiles.hourly_profile_estimate(
+                y, first_hour=first_hour, types=types, origins=o_r, targets=t_r, areas=a_r
+            )
+            base = np.where(np.isfinite(est) & (est > 0), np.log1p(est), snaive)
+            f["snaive_minus_base"] = snaive - base
         f["base"] = base
         f["last_minus_base"] = _take(z, o_r, a_r) - base
         f["last_change_week"] = _take(z, o_r, a_r) - _take(z, o_r - s, a_r)
@@ -629,8 +689,14 @@ def design(
         f["city_change_week"] = _take1(city - _shift(city[:, None], s)[:, 0], o_r)
     else:
         mean7 = _roll(y, 7)
-        base = np.log1p(_take(mean7, o_r, a_r))
+        pooled, weekday_factor = profiles.pooled_case_estimate(
+            y, origins=o_r, targets=t_r, areas=a_r
+        )
+        mean7_log = np.log1p(_take(mean7, o_r, a_r))
+        base = np.where(np.isfinite(pooled), np.log1p(pooled), mean7_log)
         f["base"] = base
+        f["mean7_minus_base"] = mean7_log - base
+        f["weekday_factor"] = np.log(weekday_factor)
         f["median7_minus_base"] = np.log1p(_take(_roll(y, 7, "median"), o_r, a_r)) - base
         f["max7_minus_base"] = np.log1p(_take(_roll(y, 7, "max"), o_r, a_r)) - base
         f["last_minus_base"] = _take(z, o_r, a_r) - base

@@ -22,7 +22,14 @@ import pandas as pd
 from ansim.errors import InputError, OutOfCoverageError
 from ansim.forecast.features import SPECS, Exog, Panel, repair_panel
 from ansim.forecast.history import BUNDLED, load_exog, load_history
-from ansim.forecast.models import QUANTILES, FitParams, QuantileModel, fit, forecast_frame
+from ansim.forecast.models import (
+    MODEL_VERSION,
+    QUANTILES,
+    FitParams,
+    QuantileModel,
+    fit,
+    forecast_frame,
+)
 
 _TAIL_DAYS = 70  # history kept with a saved model: enough for every lag and rolling window
 
@@ -43,13 +50,26 @@ def save_model(model: QuantileModel, panel: Panel, directory: Path) -> None:
     for q, booster in model.boosters.items():
         booster.save_model(str(directory / f"q{round(q * 100)}.txt"))
     meta = dict(model.metadata)
-    meta["widen"] = [float(x) for x in model.widen]
+    meta["widen"] = np.asarray(model.widen).tolist()
     meta["shrink"] = [float(x) for x in model.shrink]
     meta["feature_names"] = model.feature_names
     (directory / "model.json").write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
     keep = panel.index >= panel.index[-1] - pd.Timedelta(days=_TAIL_DAYS)
     tail = pd.DataFrame(panel.values[keep], index=panel.index[keep], columns=list(panel.areas))
     tail.to_parquet(directory / "history.parquet")
+
+
+def is_current(directory: Path) -> bool:
+    """Whether ``directory`` holds a family saved by this model version (older ones are retrained:
+    their features and bases differ)."""
+    meta_path = directory / "model.json"
+    if not meta_path.is_file():
+        return False
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return str(meta.get("version")) == MODEL_VERSION
 
 
 def load_model(directory: Path) -> tuple[QuantileModel, Panel]:
@@ -142,7 +162,7 @@ class Forecaster:
         data = data_dir or get_settings().data_dir
         families = {}
         for name in SPECS:
-            if (d / name / "model.json").is_file():
+            if is_current(d / name):
                 model, panel = load_model(d / name)
                 families[name] = _Family(model, panel, load_exog(data, spec=name))
         if not families:

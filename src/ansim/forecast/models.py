@@ -25,7 +25,7 @@ from ansim.forecast.features import Design, Exog, Panel, SeriesSpec, design, min
 
 QUANTILES = (0.1, 0.5, 0.9)
 INTERVAL = 0.8
-MODEL_VERSION = "1"
+MODEL_VERSION = "2"  # 2: pooled bases, per-group conformal widening
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class QuantileModel:
 
     spec: SeriesSpec
     boosters: dict[float, lgb.Booster]
-    widen: np.ndarray  # per horizon 1..max_horizon, in log1p units
+    widen: np.ndarray  # per calibration group × horizon 1..max_horizon, in log1p units
     shrink: np.ndarray  # per horizon: weight of the model's correction to the base (0 = baseline)
     feature_names: list[str]
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -85,7 +85,9 @@ class QuantileModel:
     def predict(self, d: Design) -> np.ndarray:
         """Quantile forecasts (rows × 3, counts >= 0, sorted) for a design."""
         zq = self.offsets(d) + d.base[:, None]
-        w = self.widen[np.clip(d.horizon, 1, len(self.widen)) - 1]
+        widen = np.atleast_2d(self.widen)
+        group = np.minimum(calibration_group(d), widen.shape[0] - 1)
+        w = widen[group, np.clip(d.horizon, 1, widen.shape[1]) - 1]
         zq[:, 0] -= w
         zq[:, 2] += w
         zq = np.sort(zq, axis=1)
@@ -152,7 +154,11 @@ def fit(
             source=spec.name,
             field="history",
         )
-    cal_start = last - max(int((last - min_history(panel)) * p.calibration_frac), spec.max_horizon)
+    # The calibration slice spans a whole week of origins plus the horizon when the history
+    # allows (half of it at most), so every hour or day of the week is calibrated.
+    span = last - min_history(panel)
+    cal_len = max(int(span * p.calibration_frac), panel.season + spec.max_horizon)
+    cal_start = last - max(min(cal_len, span // 2), spec.max_horizon)
     train = _fit_design(
         panel, exog, spec, _training_rows(panel, spec, end=cal_start), end=cal_start, params=p
     )
@@ -194,7 +200,7 @@ def fit(
         "calibration_start": panel.index[cal_start].isoformat(),
         "train_rows": len(train.target),
         "shrink": [float(x) for x in model.shrink],
-        "widen": [float(x) for x in model.widen],
+        "widen": model.widen.tolist(),
         "calibration_rows": len(calib.target),
         "features": names,
         "quantiles": list(QUANTILES),
@@ -252,23 +258,50 @@ def _shrinkage(model: QuantileModel, calib: Design, spec: SeriesSpec) -> np.ndar
     return lam
 
 
+def calibration_group(d: Design) -> np.ndarray:
+    """0 for regular rows, 1 for rows a public holiday touches: the target is a holiday or lies
+    within a week after one (so its seasonal reference and recent profiles contain it).
+
+    Holiday rows (Seollal, Chuseok and the week after) miss by far more than regular ones;
+    calibrating both groups together widened every regular interval to cover them (Mondrian
+    conformal prediction, Vovk et al. 2005: one split-conformal correction per group).
+    """
+    x = d.X
+    touched = np.zeros(len(d.horizon), dtype=bool)
+    for col in ("t_is_holiday", "ref_is_holiday"):
+        if col in x.columns:
+            touched |= x[col].fillna(0).to_numpy(dtype=float) > 0
+    if "t_days_from_holiday" in x.columns:
+        touched |= x["t_days_from_holiday"].fillna(99).to_numpy(dtype=float) < 7
+    return touched.astype(int)
+
+
 def _conformal_widening(model: QuantileModel, calib: Design, spec: SeriesSpec) -> np.ndarray:
-    """Per-horizon CQR correction (log1p units) so [q10, q90] covers 80% on the held-out slice."""
-    widen = np.zeros(spec.max_horizon)
+    """Per-group, per-horizon CQR correction (log1p units) so [q10, q90] covers 80% on the
+    held-out slice; a group with too few rows takes the pooled correction."""
+    widen = np.zeros((2, spec.max_horizon))
     if len(calib.target) == 0:
         return widen
     zq = model.offsets(calib) + calib.base[:, None]
     z = calib.target + calib.base
     score = np.maximum(zq[:, 0] - z, z - zq[:, 2])
+    group = calibration_group(calib)
     for h in range(1, spec.max_horizon + 1):
         # Pool neighbouring horizons so each correction rests on enough rows.
-        sel = np.abs(calib.horizon - h) <= max(1, spec.max_horizon // 12)
-        s = score[sel]
-        if len(s) < 20:
-            continue
-        level = min(1.0, math.ceil((len(s) + 1) * INTERVAL) / len(s))
-        widen[h - 1] = float(np.quantile(s, level))
+        near = np.abs(calib.horizon - h) <= max(1, spec.max_horizon // 12)
+        pooled = _conformal_quantile(score[near])
+        for g in (0, 1):
+            own = _conformal_quantile(score[near & (group == g)])
+            widen[g, h - 1] = own if own is not None else (pooled or 0.0)
     return widen
+
+
+def _conformal_quantile(scores: np.ndarray) -> float | None:
+    """The finite-sample 80% conformal quantile, or None below 20 scores."""
+    if len(scores) < 20:
+        return None
+    level = min(1.0, math.ceil((len(scores) + 1) * INTERVAL) / len(scores))
+    return float(np.quantile(scores, level))
 
 
 def forecast_frame(

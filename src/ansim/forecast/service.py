@@ -91,9 +91,9 @@ def forecast_history(
 def _saved_model(
     models_dir: Path | None, name: str, at: pd.Timestamp, areas: tuple[str, ...], notes: list[str]
 ) -> QuantileModel | None:
-    from ansim.forecast.forecaster import load_model
+    from ansim.forecast.forecaster import is_current, load_model
 
-    if models_dir is None or not (models_dir / name / "model.json").is_file():
+    if models_dir is None or not is_current(models_dir / name):
         return None
     model, _ = load_model(models_dir / name)
     end = pd.Timestamp(model.metadata["data_end"])
