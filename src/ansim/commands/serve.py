@@ -38,6 +38,10 @@ def register(app: typer.Typer) -> None:
 
         settings = get_settings()
         level = (log_level or settings.log_level).lower()
+        # Fill numba's disk cache once here, so no worker compiles on its first route request.
+        from ansim.routing.cch import warm_up
+
+        warm_up()
         uvicorn.run(
             "ansim.api.app:create_app",
             factory=True,

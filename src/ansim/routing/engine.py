@@ -1,50 +1,53 @@
-"""Shortest-path engines behind one small interface: RoutingKit CCH (pyroutingkit) and a scipy Dijkstra oracle.
+"""Shortest-path engines behind one small interface: our CCH (:mod:`ansim.routing.cch`) and a scipy oracle.
 
 Weights are ``uint32`` per arc, at least 1 (see ``planner`` for the units of each objective). A
 :class:`Router` holds one metric: ``customize(weights)`` then ``query(s, t)``.
 
 CCH (Customizable Contraction Hierarchies, Dibbelt, Strasser & Wagner 2016) splits preprocessing in two:
-the metric-independent *topology* (nested-dissection order + chordal supergraph; seconds to ~45 s at 500k
-nodes) is built once per network and cached on disk; the *customization* for a new weight vector takes
-milliseconds to ~0.3 s. :meth:`CCHRouter.customize` customizes a fresh metric object and then swaps one
-reference, so queries running in other threads keep using the old metric until the new one is complete
-(pyroutingkit releases the GIL while customizing, so queries are not blocked).
+the metric-independent *topology* (nested-dissection order + chordal supergraph) is built once per network
+and cached on disk; the *customization* for a new weight vector takes milliseconds on a city graph.
+:meth:`CCHRouter.customize` customizes a fresh metric and then swaps one reference, so queries running in
+other threads keep using the old metric until the new one is complete (the numba kernels release the GIL,
+so queries are not blocked).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import tempfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
-import pyroutingkit
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from ansim.routing import cch
+from ansim.routing.cch import CCHTopology
 from ansim.routing.network import Network
 from ansim.settings import get_settings
 
-#: Largest cost RoutingKit treats as finite (2**31 - 1). Arc weights are clipped to stay far below it.
-INF_WEIGHT = int(pyroutingkit.INF_WEIGHT)
-#: Cap of one arc weight (5.5 h in ms, 23 days in ds): ~100 capped arcs still fit below ``INF_WEIGHT``.
+#: Cap of one arc weight (5.5 h in ms, 23 days in ds). Path costs are summed in int64, so the cap only
+#: keeps one absurd arc from dwarfing every other term of a metric.
 MAX_ARC_WEIGHT = 20_000_000
 
 
-@dataclass(frozen=True)
-class PathResult:
-    """A shortest path: integer cost in the metric's units, node ids and arc ids (input arc indices)."""
+class PathResult(NamedTuple):
+    """A shortest path: integer cost in the metric's units, node ids and arc ids (input arc indices).
+
+    A named tuple rather than a frozen dataclass: it is built once per query, and a frozen dataclass's
+    ``__init__`` alone costs about a quarter of a CCH query on a city graph.
+    """
 
     cost: int
     nodes: NDArray[np.int64]
     arcs: NDArray[np.int64]
+
+
+#: ``PathResult`` without ``NamedTuple.__new__``'s keyword handling (half the cost, once per query).
+_new_path = tuple.__new__
 
 
 class Router(Protocol):
@@ -68,37 +71,26 @@ def as_weights(values: NDArray[np.floating] | NDArray[np.integer]) -> NDArray[np
 # CCH
 
 
-def cch_topology(network: Network, *, cache_dir: Path | None = None) -> pyroutingkit.CCHTopology:
+def cch_topology(network: Network, *, cache_dir: Path | None = None) -> CCHTopology:
     """The metric-independent CCH topology of a network, loaded from disk or built once and saved.
 
     The cache key is :attr:`Network.digest` (arcs and node positions), under
-    ``settings.var_dir / "routing" / "cch-<digest>"``.
+    ``settings.var_dir / "routing" / "cch-<digest>-v<N>.npz"``.
     """
     root = get_settings().var_dir / "routing" if cache_dir is None else cache_dir
-    target = root / f"cch-{network.digest}"
-    topo = pyroutingkit.CCHTopology()
-    if (target / ".complete").is_file():
-        topo.load(str(target))
-        return topo
-    topo.build(
-        network.tail.astype(np.uint32),
-        network.head.astype(np.uint32),
-        network.lat.astype(np.float32),
-        network.lon.astype(np.float32),
-        network.n_nodes,
-    )
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=".cch-tmp-"))
-    try:
-        topo.save(str(tmp))
-        (tmp / ".complete").write_text(network.digest)
-        # Another process may have won the race; its copy is as good.
-        with contextlib.suppress(OSError):
-            os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return topo
+    target = root / f"cch-{network.digest}-v{cch.TOPOLOGY_VERSION}.npz"
+    topology = cch.load_topology(target)
+    if topology is not None and topology.arc_edge.shape[0] == network.n_arcs:
+        return topology
+    topology = cch.build_topology(network.tail, network.head, network.lat, network.lon)
+    cch.save_topology(topology, target)
+    return topology
+
+
+#: A metric that has answered this many queries gets ancestor labels, built in the background (see
+#: :mod:`ansim.routing.cch`): on central Seoul they cost 8 ms once and save about 4 µs per query, so a
+#: metric customized for one plan (a time-windowed risk field) never pays for them.
+LABELS_AFTER_QUERIES = 256
 
 
 class CCHRouter:
@@ -108,52 +100,100 @@ class CCHRouter:
     ----------
     topology
         From :func:`cch_topology`; many routers (one per objective) share one topology.
-    threads
-        Customization threads (0 = sequential; two threads bring nothing on a 2-core machine).
+    labels_after
+        Queries after which a metric gets ancestor labels, in a background thread (``0``: while
+        customizing; ``None``: never). Only small graphs get them (:data:`cch.LABEL_BUDGET`).
     """
 
-    def __init__(self, topology: pyroutingkit.CCHTopology, *, threads: int = 0) -> None:
+    def __init__(
+        self, topology: CCHTopology, *, labels_after: int | None = LABELS_AFTER_QUERIES
+    ) -> None:
         self._topology = topology
-        self._threads = threads
-        self._metric: pyroutingkit.CCHMetric | None = None
+        self._packed = topology.packed
+        self._n = topology.n_nodes
+        self._out = cch.answer_offset(self._n)
+        # Per thread, shared with the other metrics of the topology.
+        self._scratch = topology.scratch
+        self._labels_after = labels_after
+        self._wants_labels = labels_after is not None and topology.label_entries <= cch.LABEL_BUDGET
+        self._metric: cch.CCHMetric | None = None
+        self._bound: tuple[Any, NDArray[np.int64], NDArray[np.int32]] | None = None
+        self._queries = 0
         self._lock = threading.Lock()  # serialises customizations, never queries
         self._executor: ThreadPoolExecutor | None = None
 
     @property
     def is_ready(self) -> bool:
         """Whether a metric has been customized."""
-        return self._metric is not None
+        return self._bound is not None
+
+    @property
+    def has_labels(self) -> bool:
+        """Whether the current metric answers from ancestor labels."""
+        return self._metric is not None and self._metric.labels is not None
 
     def customize(self, weights: NDArray[np.uint32]) -> None:
         """Customize a new metric with ``weights`` and swap it in (queries meanwhile use the old one)."""
-        w = np.ascontiguousarray(weights, dtype=np.uint32)
         with self._lock:
-            fresh = pyroutingkit.CCHMetric(self._topology)
-            fresh.customize(w, self._threads)
-            self._metric = fresh  # one reference assignment: atomic for concurrent readers
+            fresh = cch.customize(
+                self._topology,
+                weights,
+                label_budget=cch.LABEL_BUDGET if self._labels_after == 0 else 0,
+            )
+            self._install(fresh)
+
+    def _install(self, metric: cch.CCHMetric) -> None:
+        self._metric = metric
+        self._bound = metric.bound  # one reference assignment: atomic for concurrent readers
+        self._queries = 0
+
+    def _add_labels(self, metric: cch.CCHMetric) -> None:
+        labelled = cch.with_labels(self._topology, metric)
+        with self._lock:
+            if self._metric is metric:  # not replaced meanwhile
+                self._install(labelled)
+
+    def _submit(self, task: Callable[[], None]) -> Future[None]:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cch-customize")
+        return self._executor.submit(task)
 
     def customize_in_background(self, weights: NDArray[np.uint32]) -> Future[None]:
         """Customize in a background thread; the returned future completes after the swap."""
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cch-customize")
-        return self._executor.submit(self.customize, np.array(weights, dtype=np.uint32, copy=True))
+        w = np.array(weights, dtype=np.uint32, copy=True)
+        return self._submit(lambda: self.customize(w))
+
+    def wait_for_labels(self) -> None:
+        """Build the current metric's labels now if it is to get them (benchmarks, tests)."""
+        metric = self._metric
+        if metric is not None and self._wants_labels:
+            self._add_labels(metric)
 
     def query(self, source: int, target: int) -> PathResult | None:
         """Point-to-point query with path unpacking."""
-        metric = (
-            self._metric
-        )  # read once: a concurrent swap cannot split a query across two metrics
-        if metric is None:
+        # Read once: a concurrent swap cannot split a query across two metrics.
+        bound = self._bound
+        if bound is None:
             msg = "CCHRouter.query before customize"
             raise RuntimeError(msg)
-        dist, nodes, arcs = metric.query(int(source), int(target))
-        if dist >= INF_WEIGHT:
+        s, t, n = int(source), int(target), self._n
+        if not (0 <= s < n and 0 <= t < n):  # the kernel does not check bounds
+            msg = f"node ids must be in [0, {n}): got {source}, {target}"
+            raise IndexError(msg)
+        kernel, data, via = bound
+        if self._wants_labels:
+            self._queries += 1  # approximate under threads: it only decides when labels pay off
+            if self._queries == self._labels_after:
+                metric = self._metric
+                if metric is not None and metric.labels is None:
+                    self._submit(lambda: self._add_labels(metric))
+        buffer = self._scratch.buffer
+        cost, k = kernel(s, t, self._packed, data, via, buffer)
+        if cost < 0:
             return None
-        return PathResult(
-            cost=int(dist),
-            nodes=np.asarray(nodes, dtype=np.int64),
-            arcs=np.asarray(arcs, dtype=np.int64),
-        )
+        # One copy for both answers: the buffer is reused by this thread's next query.
+        found = buffer[self._out : self._out + 2 * k + 1].copy()
+        return _new_path(PathResult, (cost, found[k:], found[:k]))
 
     def close(self) -> None:
         """Stop the background customization thread, if any."""
