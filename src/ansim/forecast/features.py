@@ -40,6 +40,7 @@ DAY_S = 86400
 # Thresholds of the glitch detector (ratio of a cell to its same-period median of recent weeks).
 _HIGH_RATIO = 1.7  # a doubled cell is ~2.0; legitimate weekly swings of crowds stay within ±20 %
 _LOW_RATIO = 0.55  # a halved or missing cell; Seollal days drop to ~0.85 (hours to ~0.7)
+_MIN_VOLATILITY = 0.01  # log units: a 1% week-over-week change, the calmest crowd series
 _FROZEN_RATIO = 0.1  # citywide hourly change / its usual size at that hour of the week
 _CASES_MISSING_MIN_MEAN = (
     10.0  # a zero day for the whole panel is a missing report above this level
@@ -541,6 +542,7 @@ class Design:
     origin: np.ndarray
     horizon: np.ndarray
     area: np.ndarray
+    scale: np.ndarray  # recent volatility at the origin (log units): the conformal interval unit
 
     @property
     def target_index(self) -> np.ndarray:
@@ -737,4 +739,20 @@ def design(
         origin=o_r,
         horizon=h_r,
         area=a_r,
+        scale=recent_volatility(z, season=s, window=d if hourly else 7)[o_r, a_r],
     )
+
+
+def recent_volatility(z: np.ndarray, *, season: int, window: int) -> np.ndarray:
+    """Mean absolute week-over-week log change over the last ``window`` periods, per period and area.
+
+    The unit of the conformal intervals (locally weighted split conformal, Lei et al. 2018): calm
+    weeks get narrow intervals and turbulent ones wide, instead of one width learned on whatever
+    weeks the calibration slice held. Floored at ``_MIN_VOLATILITY``; NaN (too little history)
+    becomes the median of the rest.
+    """
+    change = np.abs(z - _shift(z, season))
+    vol = _roll(change, window)
+    finite = np.isfinite(vol)
+    fill = float(np.median(vol[finite])) if finite.any() else 1.0
+    return np.maximum(np.where(finite, vol, fill), _MIN_VOLATILITY)

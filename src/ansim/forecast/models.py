@@ -25,7 +25,7 @@ from ansim.forecast.features import Design, Exog, Panel, SeriesSpec, design, min
 
 QUANTILES = (0.1, 0.5, 0.9)
 INTERVAL = 0.8
-MODEL_VERSION = "2"  # 2: pooled bases, per-group conformal widening
+MODEL_VERSION = "3"  # 2: pooled bases, per-group widening; 3: widening in volatility units
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class QuantileModel:
 
     spec: SeriesSpec
     boosters: dict[float, lgb.Booster]
-    widen: np.ndarray  # per calibration group × horizon 1..max_horizon, in log1p units
+    widen: np.ndarray  # per calibration group × horizon 1..max_horizon, in units of Design.scale
     shrink: np.ndarray  # per horizon: weight of the model's correction to the base (0 = baseline)
     feature_names: list[str]
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -87,7 +87,7 @@ class QuantileModel:
         zq = self.offsets(d) + d.base[:, None]
         widen = np.atleast_2d(self.widen)
         group = np.minimum(calibration_group(d), widen.shape[0] - 1)
-        w = widen[group, np.clip(d.horizon, 1, widen.shape[1]) - 1]
+        w = widen[group, np.clip(d.horizon, 1, widen.shape[1]) - 1] * d.scale
         zq[:, 0] -= w
         zq[:, 2] += w
         zq = np.sort(zq, axis=1)
@@ -121,6 +121,7 @@ def _subset(d: Design, keep: np.ndarray) -> Design:
         origin=d.origin[keep],
         horizon=d.horizon[keep],
         area=d.area[keep],
+        scale=d.scale[keep],
     )
 
 
@@ -277,14 +278,15 @@ def calibration_group(d: Design) -> np.ndarray:
 
 
 def _conformal_widening(model: QuantileModel, calib: Design, spec: SeriesSpec) -> np.ndarray:
-    """Per-group, per-horizon CQR correction (log1p units) so [q10, q90] covers 80% on the
-    held-out slice; a group with too few rows takes the pooled correction."""
+    """Per-group, per-horizon CQR correction so [q10, q90] covers 80% on the held-out slice, in
+    units of each row's recent volatility (``Design.scale``); a group with too few rows takes the
+    pooled correction."""
     widen = np.zeros((2, spec.max_horizon))
     if len(calib.target) == 0:
         return widen
     zq = model.offsets(calib) + calib.base[:, None]
     z = calib.target + calib.base
-    score = np.maximum(zq[:, 0] - z, z - zq[:, 2])
+    score = np.maximum(zq[:, 0] - z, z - zq[:, 2]) / calib.scale
     group = calibration_group(calib)
     for h in range(1, spec.max_horizon + 1):
         # Pool neighbouring horizons so each correction rests on enough rows.
