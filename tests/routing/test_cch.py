@@ -105,11 +105,20 @@ def _check_path(
 
 
 @settings(max_examples=150, deadline=None)
-@given(g=small_graphs(), label_budget=st.sampled_from([0, cch.LABEL_BUDGET]))
-def test_costs_and_paths_equal_dijkstra_on_random_graphs(g: SmallGraph, label_budget: int) -> None:
+@given(
+    g=small_graphs(),
+    label_budget=st.sampled_from([0, cch.LABEL_BUDGET]),
+    threads=st.sampled_from([None, 2]),
+)
+def test_costs_and_paths_equal_dijkstra_on_random_graphs(
+    g: SmallGraph, label_budget: int, threads: int | None
+) -> None:
     n, tail, head, w = g.n, g.tail, g.head, g.weights
     topo = cch.build_topology(tail, head, g.lat, g.lon, order=g.order)
-    metric = cch.customize(topo, w, label_budget=label_budget)
+    metric = cch.customize(topo, w, label_budget=label_budget, threads=threads)
+    # int32 exactly when the weights allow it (random weights up to 2e7 cover both)
+    small = int(w.astype(np.int64).sum()) < cch.INF32
+    assert metric.weight.dtype == (np.int32 if small else np.int64)
     assert (metric.labels is not None) == (label_budget > 0)
     ref = _all_pairs(tail, head, w, n)
     for s in range(n):
@@ -170,6 +179,7 @@ def test_tree_search_and_labels_agree_on_central_seoul(
     searched = cch.customize(topo, w, label_budget=0)
     assert labelled.labels is not None
     assert searched.labels is None
+    assert labelled.labels.dtype == searched.weight.dtype == np.int32  # half the bytes per query
     oracle = DijkstraRouter.for_network(net)
     oracle.customize(w)
     rng = np.random.default_rng(5)
@@ -182,6 +192,33 @@ def test_tree_search_and_labels_agree_on_central_seoul(
             assert got is not None
             assert got[0] == ref.cost
             _check_path(got, s, t, tail, head, w)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_parallel_sweep_equals_one_thread(
+    central_walk: Network, routing_cache: Path, threads: int
+) -> None:
+    net = central_walk
+    topo = cch_topology(net, cache_dir=routing_cache)
+    parts, top = cch.plan_sweep(topo, threads=threads)
+    assert len(parts) == threads
+    assert all(part.size > 0 for part in parts)
+    # Every node once, each list by rank, and a node's ancestors lie in its own part or in the top
+    # (which is closed upwards): the parts never read what another part writes.
+    everything = np.concatenate([*parts, top])
+    assert np.array_equal(np.sort(everything), np.arange(topo.n_nodes))
+    assert all(np.all(np.diff(nodes) > 0) for nodes in (*parts, top))
+    owner = np.full(topo.n_nodes, -1)
+    for i, part in enumerate(parts):
+        owner[part] = i
+    child = np.flatnonzero(topo.parent >= 0)
+    above = owner[topo.parent[child]]
+    assert np.all((above == owner[child]) | (above == -1))
+    w = as_weights(net.duration_s * 1000)
+    one = cch.customize(topo, w, label_budget=0, threads=1)
+    many = cch.customize(topo, w, label_budget=0, threads=threads)
+    assert np.array_equal(one.weight, many.weight)
+    assert np.array_equal(one.via, many.via)  # the same records, not only the same costs
 
 
 @pytest.mark.parametrize("labels_after", [None, 0])
@@ -227,6 +264,7 @@ def test_costs_beyond_int32(label_budget: int) -> None:
     w = as_weights(np.full(n - 1, 1e12))
     topo = cch.build_topology(tail, head, 37.5 + 1e-4 * np.arange(n), np.full(n, 127.0))
     metric = cch.customize(topo, w, label_budget=label_budget)
+    assert metric.weight.dtype == np.int64
     got = cch.query(topo, metric, 0, n - 1)
     assert got is not None
     assert got[0] == int(w.astype(np.int64).sum()) > 2**32
