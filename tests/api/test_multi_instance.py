@@ -10,15 +10,11 @@ PostgreSQL pair needs ``ANSIM_TEST_PG_URL`` (skipped without it). Also unit test
 from __future__ import annotations
 
 import json
-import os
-import queue
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,13 +24,13 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-from cryptography.fernet import Fernet
 
 from ansim.api.state import _new_batches
 from ansim.api.sync import HOLE_TIMEOUT_S, BatchCursor
 from ansim.store import schema
 from ansim.store.db import make_engine
 from tests.conftest import PgDatabases, copy_store
+from tests.servers import listen_sse, serve_env, start_serve, stop_serve
 
 WRITES = 20
 AT = "2020-05-10T19:00:00+09:00"  # the hour of every exposure posted (inside the data period)
@@ -47,47 +43,6 @@ class Pair:
     b: str
     key: str
     procs: list[subprocess.Popen[bytes]]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_ready(
-    base: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float = 240
-) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(base + "/readyz", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"{base} not ready")
-
-
-def _serve(env: dict[str, str], log: Path) -> tuple[str, subprocess.Popen[bytes]]:
-    port = _free_port()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "ansim.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, proc, log)
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
-    return base, proc
 
 
 @pytest.fixture(
@@ -111,14 +66,7 @@ def pair(
         url = pg.url_of(name)
     var_dir = tmp / "var"
     shutil.copytree(api_var_dir, var_dir)  # the cell table and gravity model, built once
-    env = {
-        **os.environ,
-        "ANSIM_DB_URL": url,
-        "ANSIM_VAR_DIR": str(var_dir),
-        "ANSIM_SUBSCRIPTION_KEY": Fernet.generate_key().decode(),
-        "ANSIM_RATE_LIMIT_PER_IP": "100000/minute",
-        "ANSIM_RATE_LIMIT_PER_KEY": "100000/minute",
-    }
+    env = serve_env(url, var_dir)
     created = subprocess.run(
         [sys.executable, "-m", "ansim.cli", "keys", "create", "--scope", "ingest"],
         env=env,
@@ -131,20 +79,13 @@ def pair(
     procs: list[subprocess.Popen[bytes]] = []
     try:
         # A builds the engine and saves its state; B, started next, reads that state (seconds).
-        a, proc_a = _serve(env, tmp / "a.log")
+        a, proc_a = start_serve(env, tmp / "a.log")
         procs.append(proc_a)
-        b, proc_b = _serve(env, tmp / "b.log")
+        b, proc_b = start_serve(env, tmp / "b.log")
         procs.append(proc_b)
         yield Pair(request.param, a, b, key, procs)
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_serve(*procs)
         if pg is not None:
             pg.drop(name)
 
@@ -228,30 +169,9 @@ def test_sse_subscriber_on_b_gets_the_alert_of_a_write_on_a(pair: Pair) -> None:
                 "threshold": "high",
             },
         ).json()
-    events: queue.Queue[tuple[float, str, str]] = queue.Queue()
-    stop = threading.Event()
-
-    def listen() -> None:
-        headers = {"Authorization": f"Bearer {sub['token']}", "Accept": "text/event-stream"}
-        with (
-            httpx.Client(base_url=pair.b, timeout=None) as c,
-            c.stream("GET", sub["events_url"], headers=headers) as stream,
-        ):
-            kind = ""
-            try:
-                for line in stream.iter_lines():
-                    if line.startswith("event:"):
-                        kind = line.split(":", 1)[1].strip()
-                    elif line.startswith("data:"):
-                        events.put((time.monotonic(), kind, line.split(":", 1)[1].strip()))
-                    if stop.is_set():
-                        return
-            except httpx.HTTPError:  # the servers stop at the end of the module
-                if not stop.is_set():
-                    raise
-
-    thread = threading.Thread(target=listen, daemon=True)
-    thread.start()
+    events, stop = listen_sse(
+        pair.b + sub["events_url"], headers={"Authorization": f"Bearer {sub['token']}"}
+    )
     assert events.get(timeout=10)[1] == "ready"
     record = _record(0, lat + 0.0005, lon, f"{pair.backend}-alert")
     with httpx.Client(base_url=pair.a, timeout=30) as a:

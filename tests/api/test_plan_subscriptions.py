@@ -29,6 +29,7 @@ from ansim.store import schema
 from ansim.store.db import upgrade
 from tests.api.conftest import Api, build_api, make_settings
 from tests.api.test_subscriptions import Receiver
+from tests.servers import listen_sse
 
 # The plan's place: next to Gangnam station; the demo clock is the day before the plan.
 LAT, LON = 37.498137, 127.027519
@@ -296,23 +297,7 @@ def test_warning_reaches_the_sse_stream_within_two_seconds(
     try:
         with httpx.Client(base_url=base, timeout=10) as client:
             sub = client.post("/v1/itinerary/subscriptions", json={"plans": PLANS}).json()
-            got: dict = {}
-
-            def listen() -> None:
-                with httpx.stream(
-                    "GET", base + sub["events_url"], params={"token": sub["token"]}, timeout=10
-                ) as stream:
-                    event = None
-                    for line in stream.iter_lines():
-                        if line.startswith("event:"):
-                            event = line.split(":", 1)[1].strip()
-                        elif line.startswith("data:") and event == "warning":
-                            got["warning"] = json.loads(line.split(":", 1)[1])
-                            got["at"] = time.monotonic()
-                            return
-
-            listener = threading.Thread(target=listen, daemon=True)
-            listener.start()
+            events, stop = listen_sse(base + sub["events_url"], params={"token": sub["token"]})
             time.sleep(0.5)
             sent = time.monotonic()
             response = client.post(
@@ -321,10 +306,14 @@ def test_warning_reaches_the_sse_stream_within_two_seconds(
                 headers={"Authorization": f"Bearer {ingest}"},
             )
             assert response.status_code == 201
-            listener.join(timeout=5)
-            assert "warning" in got
-            assert got["warning"]["plans"][0]["title"] == TITLE
-            assert got["at"] - sent < 2.0
+            deadline = time.monotonic() + 5
+            kind = ""
+            while kind != "warning":
+                received, kind, data = events.get(timeout=max(0.0, deadline - time.monotonic()))
+            stop.set()
+            warning = json.loads(data)
+            assert warning["plans"][0]["title"] == TITLE
+            assert received - sent < 2.0
     finally:
         server.should_exit = True
         thread.join(timeout=5)

@@ -8,14 +8,9 @@ workers: the alert still arrives within 2 s.
 from __future__ import annotations
 
 import json
-import os
-import queue
 import shutil
-import socket
 import struct
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,11 +18,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
 
 from ansim.api.keys import create_key
 from ansim.store.db import make_engine
 from tests.conftest import copy_store
+from tests.servers import listen_sse, serve_env, start_serve, stop_serve
 
 pytestmark = pytest.mark.slow
 
@@ -49,31 +44,6 @@ class Server:
         return httpx.Client(base_url=self.base, timeout=30)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_ready(base: str, proc: subprocess.Popen[bytes], timeout_s: float = 240) -> None:
-    """Until /readyz answers 200 on 12 fresh connections in a row (so both workers are ready)."""
-    deadline = time.monotonic() + timeout_s
-    streak = 0
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with httpx.Client(timeout=5) as c:
-                ok = c.get(base + "/readyz").status_code == 200
-        except httpx.HTTPError:
-            ok = False
-        streak = streak + 1 if ok else 0
-        if streak >= 12:
-            return
-        time.sleep(0.1 if ok else 0.5)
-    raise TimeoutError("server not ready")
-
-
 @pytest.fixture(scope="module")
 def server(
     loaded_db_path: Path,
@@ -90,34 +60,14 @@ def server(
     db = make_engine(f"sqlite:///{db_path}")
     _, key = create_key(db, scope="ingest", label="server test")
     db.dispose()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "ANSIM_DB_URL": f"sqlite:///{db_path}",
-        "ANSIM_VAR_DIR": str(var_dir),
-        "ANSIM_SUBSCRIPTION_KEY": Fernet.generate_key().decode(),
-        "ANSIM_RATE_LIMIT_PER_IP": "100000/minute",
-        "ANSIM_RATE_LIMIT_PER_KEY": "100000/minute",
-    }
+    env = serve_env(f"sqlite:///{db_path}", var_dir)
     log_path = tmp / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "ansim.cli", "serve", "--port", str(port), "--workers", "2"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
+    # 12 ready answers in a row on fresh connections: both workers have loaded the engine.
+    base, proc = start_serve(env, log_path, workers=2, ready_streak=12)
     try:
-        _wait_ready(base, proc)
         yield Server(base, key, db_path, log_path, proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_serve(proc)
 
 
 def test_health_ready_metrics_and_docs(server: Server) -> None:
@@ -143,26 +93,9 @@ def test_sse_subscriber_gets_the_alert_within_two_seconds(server: Server) -> Non
                 "threshold": "high",
             },
         ).json()
-    events: queue.Queue[tuple[float, str, str]] = queue.Queue()
-    stop = threading.Event()
-
-    def listen() -> None:
-        headers = {"Authorization": f"Bearer {sub['token']}", "Accept": "text/event-stream"}
-        with (
-            httpx.Client(base_url=server.base, timeout=None) as c,
-            c.stream("GET", sub["events_url"], headers=headers) as stream,
-        ):
-            kind = ""
-            for line in stream.iter_lines():
-                if line.startswith("event:"):
-                    kind = line.split(":", 1)[1].strip()
-                elif line.startswith("data:"):
-                    events.put((time.monotonic(), kind, line.split(":", 1)[1].strip()))
-                if stop.is_set():
-                    return
-
-    thread = threading.Thread(target=listen, daemon=True)
-    thread.start()
+    events, stop = listen_sse(
+        server.base + sub["events_url"], headers={"Authorization": f"Bearer {sub['token']}"}
+    )
     assert events.get(timeout=10)[1] == "ready"
     # the subscription reaches the other worker within one poll interval
     time.sleep(1.0)

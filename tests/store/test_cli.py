@@ -6,7 +6,6 @@ import gzip
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import pytest
 
 from ansim.store import queries
 from ansim.store.db import make_engine
+from tests.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "data"
@@ -147,16 +147,10 @@ def _open_transactions_soon_zero(conn, database: str | None, timeout_s: float = 
     return False
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_serve_answers_healthz_with_store_counts(store_copy) -> None:
     engine, url = store_copy
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [*ANSIM, "serve", "--port", str(port)],
         env={**os.environ, "ANSIM_DB_URL": url},

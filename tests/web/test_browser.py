@@ -8,10 +8,6 @@ Screenshots go to ``tests/artifacts/web/`` and are checked for real map content.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +19,7 @@ import pytest
 from matplotlib.image import imread
 
 from tests.conftest import copy_store
+from tests.servers import start_serve, stop_serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web"
@@ -47,13 +44,6 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(
     loaded_db_path: Path, tmp_path_factory: pytest.TempPathFactory
@@ -67,36 +57,13 @@ def server(
     engine = make_engine(url)
     _key, secret = create_key(engine, scope="ingest", label="web e2e")
     engine.dispose()
-    port = free_port()
     env = {**os.environ, "ANSIM_DB_URL": url, "ANSIM_LOG_LEVEL": "warning"}
     env.pop("ANSIM_DEMO_NOW", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ansim.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
+    base, proc = start_serve(env, path.with_suffix(".log"), timeout_s=90)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server exited")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("ansim serve was not ready within 90 s")
-            time.sleep(0.3)
         yield {"base": base, "key": secret}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_serve(proc)
 
 
 @pytest.fixture(scope="module")
